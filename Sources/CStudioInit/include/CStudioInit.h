@@ -1,0 +1,2 @@
+#pragma once
+int studio_init_placeholder(void);

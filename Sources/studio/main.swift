@@ -1,0 +1,3 @@
+import StudioCLI
+
+await StudioCommand.main(arguments: CommandLine.arguments)
