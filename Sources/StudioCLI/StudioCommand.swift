@@ -18,7 +18,10 @@ public struct StudioCommand: AsyncParsableCommand {
             EXIT STATUS: see `studio help <subcommand>`; the full table is in the README.
             """,
         version: version,
-        subcommands: [InitCommand.self]
+        subcommands: [
+            InitCommand.self, RemoteWorkerCommand.self, RunCommand.self,
+            StatusCommand.self, LogsCommand.self, StopCommand.self,
+        ]
     )
 
     public init() {}

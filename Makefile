@@ -1,0 +1,22 @@
+# The two set-up commands of the README, and the static build they rest on.
+SWIFT ?= swift
+STATIC_FLAGS = -c release --static-swift-stdlib -Xswiftc -static-executable -Xlinker -s
+STATIC_BIN = .build/release/studio
+DIST = dist/studio
+
+.PHONY: static test demo clean-dist
+
+## static: the fully static, stripped `studio` executable in dist/studio
+static:
+	$(SWIFT) build $(STATIC_FLAGS) --product studio
+	mkdir -p dist
+	cp $(STATIC_BIN) $(DIST)
+	strip $(DIST)
+	@ls -l $(DIST) | awk '{print "dist/studio: " $$5 " bytes"}'
+
+## test: every test, unit and integration; the integration tests also run dist/studio in a chroot
+test: static
+	STUDIO_STATIC_BINARY=$(CURDIR)/$(DIST) $(SWIFT) test
+
+clean-dist:
+	rm -rf dist

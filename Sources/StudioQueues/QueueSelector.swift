@@ -1,0 +1,17 @@
+/// Picks the queue backend a queue name selects, as StudioML does: `local…` is the embedded
+/// directory queue, `sqs_…`/`ec2_…` are AWS SQS, `rmq_…` RabbitMQ, and any other name Google Pub/Sub.
+public enum QueueSelector {
+    /// Opens the queue `name` selects.
+    public static func open(_ name: String, home: String) throws -> any JobQueue {
+        if isLocalQueueName(name) {
+            return try LocalQueue(name: name, home: home)
+        }
+        if name.hasPrefix("sqs_") || name.hasPrefix("ec2_") {
+            throw QueueError(.unusable, "queue \(name) is an AWS SQS queue, which this build does not support yet; use a local queue (--queue local)")
+        }
+        if name.hasPrefix("rmq_") {
+            throw QueueError(.unusable, "queue \(name) is a RabbitMQ queue, which studio does not support; use a local, SQS (sqs_…) or Pub/Sub queue")
+        }
+        throw QueueError(.unusable, "queue \(name) is a Google Pub/Sub queue, which this build does not support yet; use a local queue (--queue local)")
+    }
+}

@@ -1,0 +1,66 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import StudioModel
+import StudioStorage
+
+/// Read access to experiments for the submitter's side: `studio status`, `logs` and `stop`.
+public struct ExperimentBrowser: Sendable {
+    let stores: ExperimentStores
+    let home: String
+
+    public init(config: StudioConfig, home: String) throws {
+        stores = try ExperimentStores(config: config, home: home)
+        self.home = home
+    }
+
+    /// Every experiment record in the database, newest first.
+    public func recent(limit: Int) async throws -> [Experiment] {
+        let keys = try await stores.database.list(prefix: "experiments/")
+        var records: [Experiment] = []
+        for key in keys {
+            let name = key.dropFirst("experiments/".count)
+            guard !name.isEmpty, !name.contains("/") else { continue }
+            if let record = try? await RecordBook(store: stores.database).read(String(name)) { records.append(record) }
+        }
+        records.sort { ($0.timeAdded ?? 0) > ($1.timeAdded ?? 0) }
+        return Array(records.prefix(limit))
+    }
+
+    /// One experiment's record; nil when there is none.
+    public func record(_ key: String) async throws -> Experiment? {
+        try await RecordBook(store: stores.database).read(key)
+    }
+
+    /// Asks the worker running `key` to stop it: sets the record's status to `stopped`.
+    /// Returns the status it had, or nil when there is no such experiment.
+    public func requestStop(_ key: String) async throws -> ExperimentStatus? {
+        let records = RecordBook(store: stores.database)
+        guard let before = try await records.read(key) else { return nil }
+        if before.status?.isFinal == true { return before.status }
+        try await records.update(key) { $0.status = .stopped }
+        return before.status
+    }
+
+    /// The experiment's output so far, from byte `offset` on: the worker's live file when it runs
+    /// on this machine, else the last checkpoint's `output.tar` from storage.
+    public func output(_ key: String, from offset: Int) async throws -> [UInt8] {
+        let live = RunLayout(home: home, key: key).outputFile
+        if let bytes = readFile(live, from: offset) { return bytes }
+        let scratch = home + "/tmp/logs-\(getpid())"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        guard try await stores.storage.download("experiments/\(key)/output.tar", toFile: scratch + "/output.tar") else { return [] }
+        try ArtifactPacking.unpack(tar: scratch + "/output.tar", into: scratch + "/output")
+        return readFile(scratch + "/output", from: offset) ?? []
+    }
+
+    private func readFile(_ path: String, from offset: Int) -> [UInt8]? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: UInt64(offset))
+        return (try? handle.readToEnd()).map { [UInt8]($0) } ?? []
+    }
+}

@@ -1,0 +1,26 @@
+import StudioModel
+import StudioStorage
+
+/// The two stores an experiment's config names: `database` (records) and `storage` (artifacts).
+struct ExperimentStores: Sendable {
+    let database: any ObjectStore
+    let storage: any ObjectStore
+
+    init(config: StudioConfig, home: String) throws {
+        database = try Self.open(config.database, role: "database", home: home)
+        storage = try Self.open(config.storage, role: "storage", home: home)
+    }
+
+    /// The store a config section describes. `local` keeps objects under a directory: the
+    /// section's `endpoint` (a path or `file://` URL), else `$STUDIOML_HOME/store`.
+    static func open(_ section: StoreConfig, role: String, home: String) throws -> any ObjectStore {
+        switch section.type {
+        case "local", nil:
+            var root = section.endpoint ?? home + "/store"
+            if root.hasPrefix("file://") { root.removeFirst("file://".count) }
+            return try LocalObjectStore(root: root)
+        case let other?:
+            throw WorkerError("\(role).type \(other) is not supported by this build; use local (set \(role).type: local in the config)")
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import StudioQueues
+
+/// Keeps a received message invisible to other workers for as long as its experiment runs, by
+/// extending the lease well before it runs out (every third of the lease). Cloud queues cap a
+/// single extension, never the number of extensions, so an experiment may run for hours.
+final class LeaseKeeper: Sendable {
+    private let task: Task<Void, Never>
+
+    /// Starts extending `message`'s lease on `queue` by `lease` seconds every `lease / 3` seconds.
+    init(queue: any JobQueue, message: QueueMessage, lease: Int, log: WorkerLog) {
+        task = Task {
+            let period = max(1, lease / 3)
+            var failures = 0
+            while !Task.isCancelled {
+                // After a failed extension, retry sooner: the lease still has two thirds left.
+                let wait: Duration = failures == 0 ? .seconds(period) : .milliseconds(min(period * 1000 / 4, 250 << min(failures, 6)))
+                try? await Task.sleep(for: wait)
+                if Task.isCancelled { return }
+                do {
+                    try await queue.extendLease(message, seconds: lease)
+                    failures = 0
+                } catch let error as QueueError where error.code == .leaseLost {
+                    log.warning("lost the lease on message \(message.id): \(error); another worker may run it too")
+                    return
+                } catch {
+                    failures += 1
+                    log.warning("could not extend the lease on message \(message.id) (attempt \(failures)): \(error)")
+                }
+            }
+        }
+    }
+
+    /// Stops extending; the message is then acknowledged or released by the caller.
+    func stop() { task.cancel() }
+}

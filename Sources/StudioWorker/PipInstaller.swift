@@ -1,0 +1,77 @@
+import Glibc
+import StudioInit
+
+/// Installs an experiment's missing requirements with one `pip install`, its output going to the
+/// experiment's log; a failure fails the experiment with pip's words in that log.
+struct PipInstaller: Sendable {
+    enum Result: Sendable, Equatable { case installed(count: Int), failed(String) }
+
+    let python: String
+    let environment: [String: String]
+    let outputPath: String
+    let log: WorkerLog
+
+    func installMissing(_ requirements: [String]) async -> Result {
+        let freeze: (status: ExitStatus, output: [UInt8])
+        do {
+            freeze = try await ChildCommand.capture([python, "-m", "pip", "freeze", "--all"], environment: environment)
+        } catch {
+            return .failed("cannot run \(python) to check the experiment's requirements: \(error). Install Python in the image, or run the worker with --pip never")
+        }
+        let installed = freeze.status == .exited(0) ? String(decoding: freeze.output, as: UTF8.self).split(separator: "\n").map(String.init) : []
+        let missing = PipRequirements.missing(from: requirements, installed: installed)
+        if missing.isEmpty { return .installed(count: 0) }
+        log.info("installing \(missing.count) missing requirement(s)", ["requirements": missing.joined(separator: " ")])
+        do {
+            let pump = try OutputPump(outputPath: outputPath)
+            let pid = try ProcessSupervisor.shared.spawn(SpawnRequest(
+                arguments: [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input"] + missing,
+                environment: environment, workingDirectory: nil, stdin: nil, stdout: pump.writeEnd, stderr: pump.writeEnd))
+            pump.closeWriteEnd()
+            async let pumped = pump.run()
+            let status = await ProcessSupervisor.shared.waitForExit(pid)
+            _ = await pumped
+            if status != .exited(0) {
+                return .failed("pip install of the experiment's requirements failed (exit \(status.shellCode)); see the output artifact. Pre-install them in the image, or run the worker with --pip never")
+            }
+            return .installed(count: missing.count)
+        } catch {
+            return .failed("cannot run pip: \(error)")
+        }
+    }
+}
+
+/// Runs a short helper command to completion and collects its standard output.
+enum ChildCommand {
+    static func capture(_ arguments: [String], environment: [String: String]) async throws -> (status: ExitStatus, output: [UInt8]) {
+        var fds: [Int32] = [0, 0]
+        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw WorkerError("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { if devNull >= 0 { close(devNull) } }
+        let pid: Int32
+        do {
+            pid = try ProcessSupervisor.shared.spawn(SpawnRequest(
+                arguments: arguments, environment: environment, workingDirectory: nil,
+                stdin: devNull, stdout: fds[1], stderr: devNull))
+        } catch {
+            close(fds[0]); close(fds[1])
+            throw error
+        }
+        close(fds[1])
+        let readEnd = fds[0]
+        let output = await BlockingThread.run { () -> [UInt8] in
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                bytes.append(contentsOf: buffer[0..<count])
+            }
+            close(readEnd)
+            return bytes
+        }
+        let status = await ProcessSupervisor.shared.waitForExit(pid)
+        return (status, output)
+    }
+}

@@ -1,0 +1,105 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import StudioQueues
+
+/// The worker loop: take a message, run its experiment, acknowledge it; quit when the queue has
+/// stayed empty for the idle timeout, after one experiment with `singleRun`, or on SIGTERM/SIGINT
+/// (after handing the message in hand back to the queue).
+public final class RemoteWorker: Sendable {
+    /// Exit codes of `studio remote-worker`, lined up with Kubernetes Job pod-failure policies.
+    public enum ExitCode {
+        /// The queue was drained (or `--single-run` found nothing to do).
+        public static let drained: Int32 = 0
+        /// A fatal configuration problem: bad credentials, unusable queue or store.
+        public static let configuration: Int32 = 42
+        /// Stopped by SIGTERM (or 128 + the signal that stopped it).
+        public static func stopped(by signal: Int32) -> Int32 { 128 + signal }
+    }
+
+    private let queue: any JobQueue
+    private let options: WorkerOptions
+    private let log: WorkerLog
+    private let shutdown = StopSwitch()
+    private let processor: MessageProcessor
+
+    public init(queue: any JobQueue, options: WorkerOptions, log: WorkerLog) {
+        self.queue = queue
+        self.options = options
+        self.log = log
+        self.processor = MessageProcessor(queue: queue, options: options, log: log)
+    }
+
+    /// Asks the worker to stop: the experiment in hand is terminated and its message released.
+    public func requestShutdown(signal: Int32) {
+        shutdown.trip(.workerShutdown(signal: signal))
+    }
+
+    /// Runs until done; returns the process exit code.
+    public func run() async -> Int32 {
+        var lastWork = ContinuousClock.now
+        var failures = 0
+        log.info("worker listening", ["queue": queue.name])
+        while true {
+            if case .workerShutdown(let signal)? = shutdown.reason { return ExitCode.stopped(by: signal) }
+            let waitSeconds = options.idleTimeout.map { timeout in
+                max(1, min(20, timeout - Int((ContinuousClock.now - lastWork).components.seconds)))
+            } ?? 20
+            let message: QueueMessage?
+            do {
+                message = try await receiveUnlessShutdown(wait: waitSeconds)
+                failures = 0
+            } catch let error as QueueError where error.code == .unusable {
+                log.error("\(error)", ["queue": queue.name])
+                return ExitCode.configuration
+            } catch {
+                failures += 1
+                let backoff = Backoff.delay(attempt: failures)
+                log.warning("cannot receive from queue \(queue.name) (attempt \(failures), retrying in \(backoff)): \(error)")
+                try? await Task.sleep(for: backoff)
+                continue
+            }
+            guard let message else {
+                if let timeout = options.idleTimeout, ContinuousClock.now - lastWork >= .seconds(timeout) {
+                    log.info("no message for \(timeout) s: the queue is drained", ["queue": queue.name])
+                    return ExitCode.drained
+                }
+                continue
+            }
+
+            let outcome = await processor.process(message, shutdown: shutdown)
+            if case .workerShutdown(let signal)? = shutdown.reason { return ExitCode.stopped(by: signal) }
+            if let code = outcome.fatalExitCode { return code }
+            if options.singleRun { return outcome.exitCode }
+            lastWork = ContinuousClock.now
+        }
+    }
+
+    /// Receives one message, unless a shutdown comes first; a message that arrives after the
+    /// shutdown is handed straight back.
+    private func receiveUnlessShutdown(wait: Int) async throws -> QueueMessage? {
+        let receiving = Task { [queue, options] in try await queue.receive(lease: options.leaseSeconds, wait: wait) }
+        let watcher = Task { [shutdown] in
+            _ = await shutdown.wait()
+            receiving.cancel()
+        }
+        defer { watcher.cancel() }
+        let message = try await receiving.value
+        if let message, shutdown.reason != nil {
+            try? await queue.release(message)
+            return nil
+        }
+        return message
+    }
+}
+
+/// Exponential backoff with full jitter, capped at 30 s.
+enum Backoff {
+    static func delay(attempt: Int) -> Duration {
+        let cap = 30_000.0
+        let base = min(cap, 250.0 * Double(1 << min(attempt, 10)))
+        return .milliseconds(Int(Double.random(in: base / 2...base)))
+    }
+}

@@ -1,0 +1,125 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import StudioModel
+import StudioQueues
+import StudioStorage
+
+/// What `studio run` submits.
+public struct Submission: Sendable {
+    /// The script (relative to the workspace) or, with `module`, the `pkg.mod` to run with `-m`.
+    public var script: String
+    /// Whether `script` is a module name (`studio run -m pkg::mod`).
+    public var module = false
+    /// Arguments, exactly as typed.
+    public var arguments: [String] = []
+    /// The experiment key (`-e NAME`); a fresh `<epoch>_<uuid>` when nil.
+    public var experimentName: String?
+    public var project: String?
+    public var maxDuration: String?
+    public var lifetime: String?
+    /// `PATH:TAG` pairs: extra mutable artifacts (saved at checkpoints).
+    public var captures: [(path: String, tag: String)] = []
+    /// `PATH:TAG` pairs: extra immutable artifacts (uploaded once, unpacked before the run).
+    public var capturesOnce: [(path: String, tag: String)] = []
+    /// Overrides of `resources_needed` (`gpus`, `cpus`, `ram`, `hdd`).
+    public var resources: [String: JSONValue] = [:]
+    /// The workspace directory to pack.
+    public var workspace: String
+
+    public init(script: String, workspace: String) {
+        self.script = script
+        self.workspace = workspace
+    }
+}
+
+/// Submits experiments: packs the workspace, uploads it content-addressed (skipped when the blob
+/// is already there), writes the record and the user's key, and puts the message on the queue —
+/// StudioML's `studio run`, with the same keys and the same message.
+public struct Submitter: Sendable {
+    let config: StudioConfig
+    let home: String
+    let log: WorkerLog
+
+    public init(config: StudioConfig, home: String, log: WorkerLog) {
+        self.config = config
+        self.home = home
+        self.log = log
+    }
+
+    /// Submits one experiment to `queue`; returns its key.
+    public func submit(_ submission: Submission, to queue: any JobQueue) async throws -> String {
+        let stores = try ExperimentStores(config: config, home: home)
+        let key = submission.experimentName ?? Experiment.newKey()
+        let scratch = home + "/tmp"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+
+        var experiment = Experiment.new(key: key, config: config)
+        if submission.module {
+            experiment.filename = "-m"
+            experiment.args = [submission.script.replacingOccurrences(of: "::", with: ".")] + submission.arguments
+        } else {
+            experiment.filename = submission.script
+            experiment.args = submission.arguments
+        }
+        experiment.project = submission.project
+        if let maxDuration = submission.maxDuration { experiment.maxDurationText = maxDuration }
+        for (name, value) in submission.resources { experiment.resourcesNeeded[name] = value }
+
+        var artifacts = experiment.artifacts
+        artifacts["workspace"] = try await uploadImmutable(submission.workspace, ignoreFile: true, scratch: scratch, storage: stores.storage)
+        for capture in submission.capturesOnce {
+            artifacts[capture.tag] = try await uploadImmutable(capture.path, ignoreFile: false, scratch: scratch, storage: stores.storage)
+        }
+        for capture in submission.captures {
+            var artifact = Artifact(mutable: true, key: "experiments/\(key)/\(capture.tag).tar")
+            artifact.local = absolutePath(capture.path)
+            artifacts[capture.tag] = artifact
+        }
+        experiment.artifacts = artifacts
+
+        let now = Date.now.timeIntervalSince1970
+        experiment.timeAdded = now
+        experiment.timeLastCheckpoint = now
+        let records = RecordBook(store: stores.database)
+        try await stores.database.delete(RecordBook.recordKey(key))
+        try await records.write(experiment)
+        let owner = experiment.owner ?? "guest"
+        try await stores.database.put("users/\(owner)/experiments/\(key)", Data(JSONValue.double(now).jsonText().utf8))
+        if let project = submission.project {
+            try await stores.database.put("projects/\(project)/\(key)/owner", Data(JSONValue.string(owner).jsonText().utf8))
+        }
+
+        var messageConfig = config
+        if let lifetime = submission.lifetime { messageConfig.experimentLifetimeText = lifetime }
+        let message = StudioMessage(experiment: experiment, config: messageConfig)
+        try await queue.send(message.jsonData())
+        log.debug("submitted", ["experiment": key, "queue": queue.name])
+        return key
+    }
+
+    /// Packs `path` (a directory, or one file), uploads it to `blobstore/<sha256>.tar` unless it
+    /// is already there, and returns its artifact entry.
+    private func uploadImmutable(_ path: String, ignoreFile: Bool, scratch: String, storage: any ObjectStore) async throws -> Artifact {
+        let local = absolutePath(path)
+        let tar = scratch + "/pack-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tar"
+        defer { try? FileManager.default.removeItem(atPath: tar) }
+        let digest = try ArtifactPacking.packForSubmission(local, toTar: tar, honourIgnoreFile: ignoreFile, compression: config.storage.compression)
+        let key = "blobstore/\(digest).tar" + ArtifactPacking.extensionSuffix(config.storage.compression)
+        if try await !storage.exists(key) {
+            try await storage.upload(key, fromFile: tar)
+        } else {
+            log.debug("blob already stored", ["key": key])
+        }
+        var artifact = Artifact(mutable: false, key: key)
+        artifact.local = local
+        return artifact
+    }
+
+    private func absolutePath(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return FileManager.default.currentDirectoryPath + "/" + path
+    }
+}

@@ -1,0 +1,69 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Glibc
+
+/// The worker's log on stderr: human-readable lines by default, one JSON object a line with
+/// `--log-format json` (for Kubernetes log collectors). Never given a secret: callers log
+/// keys, ids and redacted descriptions only.
+public struct WorkerLog: Sendable {
+    /// How lines are written.
+    public enum Format: String, Sendable { case text, json }
+    /// How much is written.
+    public enum Level: Int, Sendable, Comparable {
+        case debug, info, warning, error
+        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+        var name: String { ["debug", "info", "warning", "error"][rawValue] }
+    }
+
+    public var format: Format
+    public var level: Level
+
+    public init(format: Format = .text, level: Level = .info) {
+        self.format = format
+        self.level = level
+    }
+
+    public func debug(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { write(.debug, message(), fields) }
+    public func info(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { write(.info, message(), fields) }
+    public func warning(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { write(.warning, message(), fields) }
+    public func error(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { write(.error, message(), fields) }
+
+    private func write(_ level: Level, _ message: String, _ fields: [String: String]) {
+        guard level >= self.level else { return }
+        let time = Date.now.formatted(.iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true).timeSeparator(.colon).dateSeparator(.dash))
+        var line: String
+        switch format {
+        case .text:
+            line = "\(time) \(level.name) studio: \(message)"
+            for (key, value) in fields.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
+        case .json:
+            line = "{\"time\":\(jsonString(time)),\"level\":\"\(level.name)\",\"msg\":\(jsonString(message))"
+            for (key, value) in fields.sorted(by: { $0.key < $1.key }) { line += ",\(jsonString(key)):\(jsonString(value))" }
+            line += "}"
+        }
+        line += "\n"
+        line.withCString { fputs($0, stderr) }
+    }
+}
+
+/// A JSON string literal for `text`.
+func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20:
+            let hex = String(scalar.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
