@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -79,6 +80,18 @@ static int move_fd(int from, int to) {
     return result < 0 ? -1 : 0;
 }
 
+// glibc refuses sigaction on its reserved signals (32, 33), yet an SIG_IGN on them is inherited
+// across exec like any other; reset them with the raw syscall.
+static void reset_reserved_signal(int signal_number) {
+#if defined(__x86_64__) || defined(__aarch64__)
+    struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } action = { 0 };
+    action.handler = (void *)SIG_DFL;
+    (void)syscall(SYS_rt_sigaction, signal_number, &action, NULL, sizeof action.mask);
+#else
+    (void)signal_number;
+#endif
+}
+
 static void child_after_fork(const struct studio_spawn_request *request, int pipe_fd) {
     // stdio first, so the TTY check below looks at the child's real stdin. A source fd that is
     // itself 0..2 could be overwritten by an earlier dup2; move such sources out of the way first.
@@ -113,7 +126,7 @@ static void child_after_fork(const struct studio_spawn_request *request, int pip
     sigemptyset(&default_action.sa_mask);
     for (int signal_number = 1; signal_number < NSIG; signal_number++) {
         if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
-        (void)sigaction(signal_number, &default_action, NULL); // EINVAL for glibc-reserved RT signals
+        if (sigaction(signal_number, &default_action, NULL) < 0) reset_reserved_signal(signal_number);
     }
     sigset_t empty;
     sigemptyset(&empty);

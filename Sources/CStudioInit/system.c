@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -108,3 +109,26 @@ long long studio_monotonic_milliseconds(void) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
+
+static volatile int sigchld_wake_fd = -1;
+
+static void sigchld_wakeup(int signal_number) {
+    (void)signal_number;
+    int saved = errno;
+    unsigned long long one = 1;
+    if (sigchld_wake_fd >= 0) (void)!write(sigchld_wake_fd, &one, sizeof one);
+    errno = saved;
+}
+
+int studio_install_sigchld_wakeup(int wake_fd) {
+    sigchld_wake_fd = wake_fd;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = sigchld_wakeup;
+    action.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGCHLD, &action, NULL);
+}
+
+#include <sys/eventfd.h>
+int studio_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }

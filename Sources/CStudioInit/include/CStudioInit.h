@@ -66,3 +66,9 @@ int studio_isatty(int fd);
 char *const *studio_environment(void);
 /// Milliseconds on CLOCK_MONOTONIC.
 long long studio_monotonic_milliseconds(void);
+/// Installs a SIGCHLD handler that writes to `wake_fd` (an eventfd): a fallback wake-up for
+/// processes whose threads do not all block SIGCHLD (with a fully blocked process it never runs,
+/// and the signalfd sees SIGCHLD instead).
+int studio_install_sigchld_wakeup(int wake_fd);
+/// A non-blocking CLOEXEC eventfd, for waking a poll loop.
+int studio_eventfd(void);
