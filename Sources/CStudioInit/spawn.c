@@ -1,2 +1,182 @@
+#define _GNU_SOURCE
 #include "CStudioInit.h"
-int studio_init_placeholder(void) { return 0; }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+enum { PATH_BUFFER = 4096 };
+
+// Everything below runs in the forked child: only async-signal-safe calls, no malloc.
+
+static void report_and_exit(int pipe_fd, int stage, int error) {
+    int message[2] = { stage, error };
+    ssize_t written;
+    do {
+        written = write(pipe_fd, message, sizeof message);
+    } while (written < 0 && errno == EINTR);
+    _exit(127);
+}
+
+static const char *find_path_variable(char *const *envp) {
+    for (char *const *entry = envp; entry && *entry; entry++) {
+        if (strncmp(*entry, "PATH=", 5) == 0) return *entry + 5;
+    }
+    return "/bin:/usr/bin"; // glibc's execvp default
+}
+
+// execvpe semantics, but PATH comes from envp (the child's environment), not from ours.
+static int exec_with_path_search(char *const *argv, char *const *envp) {
+    const char *file = argv[0];
+    if (file == NULL || file[0] == '\0') return ENOENT;
+    if (strchr(file, '/') != NULL) {
+        execve(file, argv, envp);
+        return errno;
+    }
+    size_t file_length = strlen(file);
+    const char *path = find_path_variable(envp);
+    int saw_eacces = 0;
+    int last_error = ENOENT;
+    for (const char *start = path;; ) {
+        const char *end = strchr(start, ':');
+        size_t dir_length = end ? (size_t)(end - start) : strlen(start);
+        char candidate[PATH_BUFFER];
+        if (dir_length + 1 + file_length + 1 <= sizeof candidate) {
+            size_t length = 0;
+            if (dir_length == 0) { candidate[length++] = '.'; } // an empty entry means the cwd
+            else { memcpy(candidate, start, dir_length); length = dir_length; }
+            candidate[length++] = '/';
+            memcpy(candidate + length, file, file_length + 1);
+            execve(candidate, argv, envp);
+            switch (errno) {
+            case EACCES: saw_eacces = 1; break;
+            case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT: break;
+            default: return errno; // ENOEXEC, E2BIG, ELOOP…: the file exists but cannot run
+            }
+        } else {
+            last_error = ENAMETOOLONG;
+        }
+        if (end == NULL) break;
+        start = end + 1;
+    }
+    return saw_eacces ? EACCES : last_error;
+}
+
+static int move_fd(int from, int to) {
+    if (from < 0 || from == to) {
+        if (from == to && from >= 0) {
+            int flags = fcntl(to, F_GETFD);
+            if (flags < 0 || fcntl(to, F_SETFD, flags & ~FD_CLOEXEC) < 0) return -1;
+        }
+        return 0;
+    }
+    int result;
+    do { result = dup2(from, to); } while (result < 0 && errno == EINTR);
+    return result < 0 ? -1 : 0;
+}
+
+// glibc refuses sigaction on its reserved signals (32, 33), yet an SIG_IGN on them is inherited
+// across exec like any other; reset them with the raw syscall.
+static void reset_reserved_signal(int signal_number) {
+#if defined(__x86_64__) || defined(__aarch64__)
+    struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } action = { 0 };
+    action.handler = (void *)SIG_DFL;
+    (void)syscall(SYS_rt_sigaction, signal_number, &action, NULL, sizeof action.mask);
+#else
+    (void)signal_number;
+#endif
+}
+
+static void child_after_fork(const struct studio_spawn_request *request, int pipe_fd) {
+    // stdio first, so the TTY check below looks at the child's real stdin. A source fd that is
+    // itself 0..2 could be overwritten by an earlier dup2; move such sources out of the way first.
+    int sources[3] = { request->stdin_fd, request->stdout_fd, request->stderr_fd };
+    for (int i = 0; i < 3; i++) {
+        if (sources[i] >= 0 && sources[i] <= 2 && sources[i] != i) {
+            int copy = fcntl(sources[i], F_DUPFD_CLOEXEC, 3);
+            if (copy < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
+            sources[i] = copy;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        if (move_fd(sources[i], i) < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
+    }
+
+    // Session and terminal, while every signal is still blocked (inherited from the init), so a
+    // SIGTTOU from tcsetpgrp cannot stop us.
+    if (request->session_mode == STUDIO_SESSION_NEW_SESSION_WITH_TTY && isatty(STDIN_FILENO)) {
+        if (setsid() < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
+        // Take stdin as the controlling terminal; if another session (the init's) holds it, steal
+        // it (needs CAP_SYS_ADMIN; sends no SIGHUP). Without it the child runs without a ctty.
+        if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0) (void)ioctl(STDIN_FILENO, TIOCSCTTY, 1);
+        (void)tcsetpgrp(STDIN_FILENO, getpid());
+    } else {
+        if (setpgid(0, 0) < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
+    }
+
+    // Default dispositions for every signal (SIG_IGN survives exec), then an empty mask.
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    sigemptyset(&default_action.sa_mask);
+    for (int signal_number = 1; signal_number < NSIG; signal_number++) {
+        if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
+        if (sigaction(signal_number, &default_action, NULL) < 0) reset_reserved_signal(signal_number);
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
+
+    if (request->working_directory && chdir(request->working_directory) < 0) {
+        report_and_exit(pipe_fd, STUDIO_STAGE_CHDIR, errno);
+    }
+    report_and_exit(pipe_fd, STUDIO_STAGE_EXEC, exec_with_path_search(request->argv, request->envp));
+}
+
+struct studio_spawn_result studio_spawn(const struct studio_spawn_request *request) {
+    struct studio_spawn_result result = { .pid = -1, .stage = STUDIO_STAGE_NONE, .error = 0 };
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0) {
+        result.stage = STUDIO_STAGE_PIPE;
+        result.error = errno;
+        return result;
+    }
+    // The child must start with every signal blocked until it has reset the dispositions.
+    sigset_t all, previous;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &previous);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(report[0]);
+        child_after_fork(request, report[1]);
+        _exit(127); // not reached
+    }
+    int fork_error = errno;
+    sigprocmask(SIG_SETMASK, &previous, NULL);
+    close(report[1]);
+    if (pid < 0) {
+        close(report[0]);
+        result.stage = STUDIO_STAGE_FORK;
+        result.error = fork_error;
+        return result;
+    }
+    result.pid = pid;
+    int message[2];
+    ssize_t got;
+    do { got = read(report[0], message, sizeof message); } while (got < 0 && errno == EINTR);
+    close(report[0]);
+    if (got == (ssize_t)sizeof message) {
+        result.stage = message[0];
+        result.error = message[1];
+    } else if (got != 0) {
+        // A short or failed read: the child died oddly before exec; treat it as a setup failure.
+        result.stage = STUDIO_STAGE_SETUP;
+        result.error = got < 0 ? errno : EIO;
+    }
+    return result;
+}

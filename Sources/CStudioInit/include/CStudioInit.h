@@ -1,2 +1,74 @@
 #pragma once
-int studio_init_placeholder(void);
+// The parts of the init that must be C: what runs between fork and exec, and variadic syscalls.
+#include <sys/types.h>
+#include <signal.h>
+
+/// How the child is placed in sessions and process groups.
+enum studio_session_mode {
+    /// setpgid(0, 0): its own process group in the init's session.
+    STUDIO_SESSION_PROCESS_GROUP = 0,
+    /// setsid(), and when stdin is a TTY it becomes the child's controlling terminal (TIOCSCTTY).
+    STUDIO_SESSION_NEW_SESSION_WITH_TTY = 1,
+};
+
+/// Where a spawn failed; reported with the errno through the CLOEXEC pipe.
+enum studio_spawn_stage {
+    STUDIO_STAGE_NONE = 0,
+    STUDIO_STAGE_FORK = 1,
+    STUDIO_STAGE_SETUP = 2,   // dup2, setpgid/setsid, sigaction, sigprocmask
+    STUDIO_STAGE_CHDIR = 3,
+    STUDIO_STAGE_EXEC = 4,
+    STUDIO_STAGE_PIPE = 5,
+};
+
+/// One spawn. Every pointer stays owned by the caller.
+struct studio_spawn_request {
+    char *const *argv;        // NULL-terminated; argv[0] is looked up in PATH (from envp) unless it contains '/'
+    char *const *envp;        // NULL-terminated environment for the child
+    const char *working_directory; // NULL: inherit
+    int stdin_fd, stdout_fd, stderr_fd; // -1: inherit
+    int session_mode;         // enum studio_session_mode
+};
+
+/// The outcome of one spawn: pid > 0 on success; else stage and error say what failed.
+struct studio_spawn_result {
+    pid_t pid;
+    int stage;   // enum studio_spawn_stage (STUDIO_STAGE_NONE on success)
+    int error;   // errno of the failing step
+};
+
+/// Forks, prepares the child (session, tty, signals, fds, cwd) and execs it with PATH search.
+/// Returns only after the exec succeeded or failed, so the result is exact. A child whose exec
+/// failed has already called _exit(127) and must still be reaped by the caller.
+struct studio_spawn_result studio_spawn(const struct studio_spawn_request *request);
+
+/// Blocks every signal in the calling thread (and so in every thread created after it).
+int studio_block_all_signals(void);
+/// Unblocks every signal in the calling thread.
+int studio_unblock_all_signals(void);
+/// Closes every fd >= lowest (close_range, falling back to /proc/self/fd).
+int studio_close_fds_from(int lowest);
+/// prctl(PR_SET_CHILD_SUBREAPER, 1).
+int studio_set_child_subreaper(void);
+/// prctl(PR_SET_PDEATHSIG, signal).
+int studio_set_parent_death_signal(int signal);
+/// pidfd_open(pid, 0), or -1 with errno.
+int studio_pidfd_open(pid_t pid);
+/// signalfd for every signal except the synchronous ones; non-blocking, CLOEXEC.
+int studio_signalfd_all(void);
+/// Reads one signal number from a signalfd: > 0 a signal, 0 nothing pending, -1 error.
+int studio_signalfd_read(int fd);
+/// sigtimedwait on all signals: returns the signal, 0 on timeout (timeout_ms < 0 waits forever), -1 on error.
+int studio_wait_signal(long timeout_ms);
+/// Whether fd refers to a terminal.
+int studio_isatty(int fd);
+/// The process environment (`environ`).
+char *const *studio_environment(void);
+/// Milliseconds on CLOCK_MONOTONIC.
+long long studio_monotonic_milliseconds(void);
+/// Installs a SIGCHLD handler that writes to `wake_fd` (an eventfd): a fallback wake-up for
+/// processes whose threads do not all block SIGCHLD (with a fully blocked process it never runs,
+/// and the signalfd sees SIGCHLD instead).
+int studio_install_sigchld_wakeup(int wake_fd);
+/// A non-blocking CLOEXEC eventfd, for waking a poll loop.
+int studio_eventfd(void);

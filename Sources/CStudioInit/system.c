@@ -1,0 +1,134 @@
+#define _GNU_SOURCE
+#include "CStudioInit.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+int studio_block_all_signals(void) {
+    sigset_t all;
+    sigfillset(&all);
+    return pthread_sigmask(SIG_SETMASK, &all, NULL) == 0 ? 0 : -1;
+}
+
+int studio_unblock_all_signals(void) {
+    sigset_t none;
+    sigemptyset(&none);
+    return pthread_sigmask(SIG_SETMASK, &none, NULL) == 0 ? 0 : -1;
+}
+
+int studio_close_fds_from(int lowest) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, (unsigned)lowest, ~0U, 0U) == 0) return 0;
+#endif
+    DIR *directory = opendir("/proc/self/fd");
+    if (directory == NULL) return -1;
+    int own = dirfd(directory);
+    // Collect first: closing while iterating the directory of our own fds is not portable.
+    int to_close[1024];
+    int count;
+    do {
+        count = 0;
+        struct dirent *entry;
+        rewinddir(directory);
+        while ((entry = readdir(directory)) != NULL && count < 1024) {
+            char *end;
+            long fd = strtol(entry->d_name, &end, 10);
+            if (*end != '\0' || entry->d_name[0] == '\0' || fd < lowest || fd == own) continue;
+            to_close[count++] = (int)fd;
+        }
+        for (int i = 0; i < count; i++) close(to_close[i]);
+    } while (count == 1024);
+    closedir(directory);
+    return 0;
+}
+
+int studio_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+int studio_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0); }
+
+int studio_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+static void fill_forwardable(sigset_t *set) {
+    sigfillset(set);
+    int synchronous[] = { SIGFPE, SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGTRAP, SIGSYS };
+    for (unsigned i = 0; i < sizeof synchronous / sizeof synchronous[0]; i++) sigdelset(set, synchronous[i]);
+}
+
+int studio_signalfd_all(void) {
+    sigset_t set;
+    fill_forwardable(&set);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int studio_signalfd_read(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t got;
+    do { got = read(fd, &info, sizeof info); } while (got < 0 && errno == EINTR);
+    if (got < 0) return errno == EAGAIN ? 0 : -1;
+    if (got != (ssize_t)sizeof info) { errno = EIO; return -1; }
+    return (int)info.ssi_signo;
+}
+
+int studio_wait_signal(long timeout_ms) {
+    sigset_t all;
+    sigfillset(&all);
+    siginfo_t info;
+    int result;
+    if (timeout_ms < 0) {
+        do { result = sigwaitinfo(&all, &info); } while (result < 0 && errno == EINTR);
+        return result;
+    }
+    struct timespec timeout = { .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000L };
+    do { result = sigtimedwait(&all, &info, &timeout); } while (result < 0 && errno == EINTR);
+    if (result < 0 && errno == EAGAIN) return 0;
+    return result;
+}
+
+int studio_isatty(int fd) { return isatty(fd); }
+
+extern char **environ;
+char *const *studio_environment(void) { return environ; }
+
+long long studio_monotonic_milliseconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static volatile int sigchld_wake_fd = -1;
+
+static void sigchld_wakeup(int signal_number) {
+    (void)signal_number;
+    int saved = errno;
+    unsigned long long one = 1;
+    if (sigchld_wake_fd >= 0) (void)!write(sigchld_wake_fd, &one, sizeof one);
+    errno = saved;
+}
+
+int studio_install_sigchld_wakeup(int wake_fd) {
+    sigchld_wake_fd = wake_fd;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = sigchld_wakeup;
+    action.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGCHLD, &action, NULL);
+}
+
+#include <sys/eventfd.h>
+int studio_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
