@@ -1,0 +1,1 @@
+enum YAMLParser { static func parse(_ text: String) throws -> JSONValue { .null } }
