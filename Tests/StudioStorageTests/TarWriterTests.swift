@@ -97,7 +97,7 @@ final class TarWriterTests: XCTestCase {
         let bytes = try readBytes(archive)
         XCTAssertEqual(Array(bytes[0..<14]), Array("././@PaxHeader".utf8))
         XCTAssertEqual(bytes[156], UInt8(ascii: "x"))
-        XCTAssertEqual(String(decoding: bytes[512..<(512 + 21)], as: UTF8.self), "21 mtime=1600000000.5\n")
+        XCTAssertEqual(String(decoding: bytes[512..<(512 + 22)], as: UTF8.self), "22 mtime=1600000000.5\n")
         XCTAssertEqual(Array(bytes[1024..<1029]), Array("x.txt".utf8))
         XCTAssertEqual(Array(bytes[(1024 + 257)..<(1024 + 265)]), Array("ustar\u{0}00".utf8))
         XCTAssertEqual(bytes.count, 10240)

@@ -4,6 +4,7 @@ import Glibc
 /// no entry for the directory itself, subdirectories as `name/`), a single file as `./<basename>`.
 extension TarWriter {
     /// Packs a directory or a single file at `path` into a new archive file at `outputPath`.
+    @discardableResult
     public static func pack(_ path: String, to outputPath: String, compression: TarCompression = .none,
                             honourIgnoreFile: Bool = true) throws -> TarDigest {
         guard let st = try Posix.lstat(path) else { throw StorageError("cannot pack '\(path)': no such file or directory") }
@@ -16,6 +17,7 @@ extension TarWriter {
     }
 
     /// Packs the contents of `directory` into a new archive file at `outputPath`.
+    @discardableResult
     public static func packDirectory(_ directory: String, to outputPath: String, compression: TarCompression = .none,
                                      honourIgnoreFile: Bool = true) throws -> TarDigest {
         try withOutputFile(outputPath) { fd in
@@ -24,6 +26,7 @@ extension TarWriter {
     }
 
     /// Packs the contents of `directory` into `fd`, honouring its `.studioml_ignore` unless told not to.
+    @discardableResult
     public static func packDirectory(_ directory: String, toFileDescriptor fd: Int32, compression: TarCompression = .none,
                                      honourIgnoreFile: Bool = true) throws -> TarDigest {
         let root = try Posix.open(directory, O_RDONLY | O_DIRECTORY, what: "directory '\(directory)'")
@@ -36,6 +39,7 @@ extension TarWriter {
     }
 
     /// Packs one file as the single member `./<basename>` into `fd`.
+    @discardableResult
     public static func packFile(_ file: String, toFileDescriptor fd: Int32, compression: TarCompression = .none) throws -> TarDigest {
         let source = try Posix.open(file, O_RDONLY, what: "file '\(file)'")
         defer { close(source) }
