@@ -1,0 +1,101 @@
+import Crypto
+import Glibc
+
+/// A buffered sink for archive bytes: optionally gzips them, and hashes exactly the bytes that reach the
+/// file descriptor with SHA-256 in the same pass (the blobstore key is the hash of the stored object).
+final class ArchiveOutput {
+    private let fd: Int32
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var used = 0
+    private var hasher = SHA256()
+    private let deflater: Deflater?
+    /// Uncompressed tar bytes accepted so far (for record padding).
+    private(set) var tarBytes: Int64 = 0
+    /// Bytes written to the descriptor so far.
+    private(set) var storedBytes: Int64 = 0
+
+    init(fd: Int32, compression: TarCompression, bufferSize: Int = 4 << 20) throws {
+        self.fd = fd
+        buffer = .allocate(byteCount: bufferSize, alignment: 4096)
+        switch compression {
+        case .none: deflater = nil
+        case .gzip(let level): deflater = try Deflater(level: level, bufferSize: 1 << 20)
+        }
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    /// Appends bytes (headers, padding).
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            if used == buffer.count { try flush() }
+            let chunk = min(bytes.count - offset, buffer.count - used)
+            (buffer.baseAddress! + used).copyMemory(from: bytes.baseAddress! + offset, byteCount: chunk)
+            used += chunk
+            offset += chunk
+        }
+        tarBytes += Int64(bytes.count)
+    }
+
+    /// Appends `count` zero bytes.
+    func appendZeros(_ count: Int) throws {
+        var remaining = count
+        while remaining > 0 {
+            if used == buffer.count { try flush() }
+            let chunk = min(remaining, buffer.count - used)
+            memset(buffer.baseAddress! + used, 0, chunk)
+            used += chunk
+            remaining -= chunk
+        }
+        tarBytes += Int64(count)
+    }
+
+    /// Appends exactly `count` bytes read from `source` straight into the buffer; a file that shrank while
+    /// being read is padded with zeros (as GNU tar does) so the archive stays well-formed. Returns bytes read.
+    @discardableResult
+    func appendFile(_ source: Int32, count: Int64, what: @autoclosure () -> String) throws -> Int64 {
+        var remaining = count
+        while remaining > 0 {
+            if used == buffer.count { try flush() }
+            let want = Int(min(Int64(buffer.count - used), remaining))
+            let got = try Posix.read(source, buffer.baseAddress! + used, want, what: what())
+            if got == 0 { break }
+            used += got
+            remaining -= Int64(got)
+            tarBytes += Int64(got)
+        }
+        if remaining > 0 { try appendZeros(Int(remaining)) }
+        return count - remaining
+    }
+
+    /// Passes the buffer on: through gzip if asked, then hash and write.
+    func flush() throws {
+        guard used > 0 else { return }
+        let pending = UnsafeRawBufferPointer(rebasing: buffer[0..<used])
+        if let deflater {
+            try deflater.deflate(pending, finish: false) { try store($0) }
+        } else {
+            try store(pending)
+        }
+        used = 0
+    }
+
+    /// Flushes everything (and ends the gzip stream); returns the lowercase hex SHA-256 of the stored bytes.
+    func finish() throws -> String {
+        try flush()
+        if let deflater { try deflater.deflate(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) { try store($0) } }
+        return hasher.finalize().map { byte in
+            let digits = Array("0123456789abcdef".utf8)
+            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
+        }.joined()
+    }
+
+    private func store(_ bytes: UnsafeRawBufferPointer) throws {
+        hasher.update(bufferPointer: bytes)
+        try Posix.writeAll(fd, bytes.baseAddress!, bytes.count, what: "the tar archive")
+        storedBytes += Int64(bytes.count)
+    }
+}

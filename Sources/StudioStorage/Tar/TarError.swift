@@ -1,0 +1,10 @@
+/// Why reading, writing or extracting a tar archive failed, in one line a user can act on.
+public struct TarError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+
+    /// An error about one archive member, e.g. `tar member '../x': refused: ...`.
+    static func member(_ name: [UInt8], _ reason: String) -> TarError {
+        TarError("tar member '\(name.displayString)': \(reason)")
+    }
+}
