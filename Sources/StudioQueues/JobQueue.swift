@@ -50,3 +50,24 @@ public struct QueueError: Error, CustomStringConvertible, Sendable {
         self.description = description
     }
 }
+
+/// How many messages a queue holds, for `studio status` and tests (approximate for cloud queues).
+public struct QueueCounts: Sendable, Equatable {
+    /// Messages a receive could take now.
+    public var ready: Int
+    /// Messages received and still under a lease.
+    public var leased: Int
+    /// All messages not yet acknowledged.
+    public var total: Int { ready + leased }
+
+    public init(ready: Int, leased: Int) {
+        self.ready = ready
+        self.leased = leased
+    }
+}
+
+/// A queue that can say how many messages it holds.
+public protocol CountableQueue: JobQueue {
+    /// The numbers of ready and leased messages.
+    func counts() async throws -> QueueCounts
+}
