@@ -38,7 +38,10 @@ let package = Package(
         .target(name: "StudioQueues", dependencies: ["StudioModel"]),
 
         // The worker loop and the experiment executor.
-        .target(name: "StudioWorker", dependencies: ["StudioInit", "StudioModel", "StudioStorage", "StudioQueues"]),
+        .target(name: "StudioWorker", dependencies: [
+            "StudioInit", "StudioModel", "StudioStorage", "StudioQueues",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
 
         // Argument parsing and wiring only.
         .target(name: "StudioCLI", dependencies: [

@@ -14,6 +14,6 @@ enum ConfigLoader {
         if FileManager.default.fileExists(atPath: fallback) {
             return try StudioConfig.load(path: fallback, environment: environment)
         }
-        return StudioConfig.defaults
+        return try StudioConfig(json: .object([:]))
     }
 }

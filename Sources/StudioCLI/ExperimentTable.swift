@@ -13,10 +13,10 @@ enum ExperimentTable {
         for record in records {
             rows.append([
                 record.key,
-                record.status?.rawValue ?? "-",
+                record.status.rawValue,
                 record.timeAdded.map(time) ?? "-",
                 ran(record),
-                record.info["exit_code"].map { $0.jsonText() } ?? "-",
+                record.info["exit_code"].map { $0.serialized() } ?? "-",
             ])
         }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
@@ -31,7 +31,7 @@ enum ExperimentTable {
     static func detail(_ record: Experiment) -> String {
         var lines = [
             "key:         \(record.key)",
-            "status:      \(record.status?.rawValue ?? "-")",
+            "status:      \(record.status.rawValue)",
             "command:     \(([record.filename ?? "-"] + record.args).joined(separator: " "))",
             "added:       \(record.timeAdded.map(time) ?? "-")",
             "started:     \(record.timeStarted.map(time) ?? "-")",
@@ -40,7 +40,7 @@ enum ExperimentTable {
             "ran:         \(ran(record))",
         ]
         for (name, value) in record.info.sorted(by: { $0.key < $1.key }) {
-            lines.append("info.\(name): ".padding(13) + (value.stringValue ?? value.jsonText()))
+            lines.append("info.\(name): ".padding(13) + (value.stringValue ?? value.serialized()))
         }
         for (tag, artifact) in record.artifacts {
             lines.append("artifact:    \(tag) → \(artifact.key ?? artifact.url ?? "-")\(artifact.mutable ? "" : " (immutable)")")

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ArgumentParser
+import Glibc
 import StudioInit
 import StudioModel
 import StudioQueues

@@ -70,16 +70,11 @@ struct LogsCommand: AsyncParsableCommand {
         var offset = 0
         while true {
             let bytes = try await browser.output(key, from: offset)
-            if !bytes.isEmpty {
-                bytes.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
-                fflush(stdout)
-                offset += bytes.count
-            }
+            writeOut(bytes)
+            offset += bytes.count
             guard follow else { return }
             if let status = try await browser.record(key)?.status, status.isFinal {
-                let rest = try await browser.output(key, from: offset)
-                rest.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
-                fflush(stdout)
+                writeOut(try await browser.output(key, from: offset))
                 return
             }
             try await Task.sleep(for: .milliseconds(500))
@@ -118,5 +113,17 @@ struct StopCommand: AsyncParsableCommand {
 
 /// Writes one line to stderr.
 func printError(_ line: String) {
-    (line + "\n").withCString { _ = fputs($0, stderr) }
+    writeOut(Array((line + "\n").utf8), to: STDERR_FILENO)
+}
+
+/// Writes bytes whole to a file descriptor (stdout by default), unbuffered.
+func writeOut(_ bytes: [UInt8], to fd: Int32 = STDOUT_FILENO) {
+    bytes.withUnsafeBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 { if errno == EINTR { continue }; return }
+            offset += written
+        }
+    }
 }

@@ -28,3 +28,13 @@ public enum ExperimentStatus: Sendable, Hashable, RawRepresentable, CustomString
 
     public var description: String { rawValue }
 }
+
+extension ExperimentStatus {
+    /// Whether the experiment is over: a worker that receives it again acknowledges it unrun.
+    public var isFinal: Bool {
+        switch self {
+        case .finished, .failed, .stopped: return true
+        case .waiting, .running, .other: return false
+        }
+    }
+}

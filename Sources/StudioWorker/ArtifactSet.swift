@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Glibc
 import StudioModel
 import StudioStorage
 
@@ -21,7 +22,7 @@ struct ArtifactSet: Sendable {
 
     /// Downloads (once per blob) and unpacks every immutable artifact into its fresh local path.
     func fetchImmutable(log: WorkerLog) async throws {
-        for (tag, artifact) in experiment.artifacts where !artifact.mutable {
+        for (tag, artifact) in experiment.orderedArtifacts where !artifact.mutable {
             guard let key = artifact.key else {
                 if artifact.url != nil { log.warning("artifact \(tag) is an http(s) URL; those are not fetched yet, skipping it") }
                 continue
@@ -44,14 +45,14 @@ struct ArtifactSet: Sendable {
     /// Writes `artifacts.json`: every artifact's tag and its path on this worker.
     func writeMapping() throws {
         var mapping: [(String, JSONValue)] = []
-        for (tag, _) in experiment.artifacts { mapping.append((tag, .string(layout.path(for: tag)))) }
-        let data = JSONValue.object(mapping).jsonData()
+        for (tag, _) in experiment.orderedArtifacts { mapping.append((tag, .string(layout.path(for: tag)))) }
+        let data = JSONValue.object(JSONObject(mapping)).jsonData()
         try data.write(to: URL(fileURLWithPath: layout.artifactMapping), options: .atomic)
     }
 
     /// Packs and uploads every mutable artifact whose local path exists.
     func uploadMutable(log: WorkerLog) async throws {
-        for (tag, artifact) in experiment.artifacts where artifact.mutable {
+        for (tag, artifact) in experiment.orderedArtifacts where artifact.mutable {
             let local = layout.path(for: tag)
             guard FileManager.default.fileExists(atPath: local) else { continue }
             let tar = layout.root + "/.upload-" + safeFileName(tag) + ".tar"

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Glibc
 import StudioModel
 import StudioStorage
 
@@ -39,7 +40,7 @@ public struct ExperimentBrowser: Sendable {
     public func requestStop(_ key: String) async throws -> ExperimentStatus? {
         let records = RecordBook(store: stores.database)
         guard let before = try await records.read(key) else { return nil }
-        if before.status?.isFinal == true { return before.status }
+        if before.status.isFinal { return before.status }
         try await records.update(key) { $0.status = .stopped }
         return before.status
     }
@@ -58,9 +59,19 @@ public struct ExperimentBrowser: Sendable {
     }
 
     private func readFile(_ path: String, from offset: Int) -> [UInt8]? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        try? handle.seek(toOffset: UInt64(offset))
-        return (try? handle.readToEnd()).map { [UInt8]($0) } ?? []
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var position = off_t(offset)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            bytes.append(contentsOf: buffer[0..<count])
+            position += off_t(count)
+        }
+        return bytes
     }
 }

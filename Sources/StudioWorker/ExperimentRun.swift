@@ -20,11 +20,10 @@ struct ExperimentRun: Sendable {
 
     let key: String
     let message: StudioMessage
+    let config: StudioConfig
     let stores: ExperimentStores
     let options: WorkerOptions
     let log: WorkerLog
-
-    var config: StudioConfig { message.config }
 
     func execute(shutdown: StopSwitch) async -> Result {
         let records = RecordBook(store: stores.database)
@@ -41,14 +40,20 @@ struct ExperimentRun: Sendable {
             return .handBack(exitCode: 1, why: "cannot read the record of \(key): \(error)")
         }
 
-        if let status = experiment.status, status.isFinal {
-            log.info("already \(status.rawValue): acknowledging without running it again")
+        if experiment.status.isFinal {
+            log.info("already \(experiment.status.rawValue): acknowledging without running it again")
             return .done(exitCode: 0)
         }
-        if let lifetime = config.experimentLifetime, let added = experiment.timeAdded,
-           Date.now.timeIntervalSince1970 > added + lifetime.seconds {
+        if let lifetime = try? config.experimentLifetime, let added = experiment.timeAdded,
+           Date.now.timeIntervalSince1970 > added + Double(lifetime.seconds) {
             log.warning("experimentLifetime \(lifetime) expired before it started: not running it")
             let stored = await finish(records, status: .failed, info: ["reason": .string("experimentLifetime expired before the experiment started")])
+            return stored ? .done(exitCode: 1) : .handBack(exitCode: 1, why: "cannot store the record")
+        }
+
+        let maxDuration: StudioDuration?
+        do { maxDuration = try experiment.maxDuration } catch {
+            let stored = await finish(records, status: .failed, info: ["reason": .string("\(error)")])
             return stored ? .done(exitCode: 1) : .handBack(exitCode: 1, why: "cannot store the record")
         }
 
@@ -89,11 +94,11 @@ struct ExperimentRun: Sendable {
             environment: environment(for: experiment, layout: layout, artifacts: artifacts),
             workingDirectory: layout.workspace,
             outputPath: layout.outputFile,
-            maxDuration: experiment.maxDuration.map { .seconds($0.seconds) },
+            maxDuration: maxDuration.map(\.duration),
             grace: options.grace,
             stopCheckInterval: options.stopCheckInterval,
             stopRequested: { [records, key] in (try? await records.read(key))?.status == .stopped },
-            checkpointInterval: config.saveWorkspaceFrequency.flatMap { $0.seconds > 0 ? .seconds($0.seconds) : nil },
+            checkpointInterval: (try? config.saveWorkspaceFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil },
             checkpoint: { await checkpoint(records, artifacts) })
         let end: ExperimentEnd
         let experimentStop = StopSwitch()
@@ -124,7 +129,7 @@ struct ExperimentRun: Sendable {
         let status: ExperimentStatus
         switch end.stoppedFor {
         case .stopRequested?: status = .stopped; info["reason"] = .string("stopped on request")
-        case .maxDuration?: status = .failed; info["reason"] = .string("ran past max_duration \(experiment.maxDuration.map { "\($0)" } ?? "")")
+        case .maxDuration?: status = .failed; info["reason"] = .string("ran past max_duration \(maxDuration.map { "\($0)" } ?? "")")
         default: status = code == 0 ? .finished : .failed
         }
         log.info("experiment \(status.rawValue)", ["exit_code": String(code)])
@@ -169,7 +174,7 @@ struct ExperimentRun: Sendable {
 
     /// The experiment's command line, arguments exactly as the submitter typed them.
     private func commandLine(for experiment: Experiment, layout: RunLayout) -> [String] {
-        [pythonExecutable(for: experiment), experiment.filename ?? "main.py"] + experiment.args
+        [pythonExecutable(for: experiment), experiment.filename] + experiment.args
     }
 
     /// The worker's environment, the config's `env`, and what StudioML experiments expect.

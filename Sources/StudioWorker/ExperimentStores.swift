@@ -3,8 +3,8 @@ import StudioStorage
 
 /// The two stores an experiment's config names: `database` (records) and `storage` (artifacts).
 struct ExperimentStores: Sendable {
-    let database: any ObjectStore
-    let storage: any ObjectStore
+    let database: any ListableObjectStore
+    let storage: any ListableObjectStore
 
     init(config: StudioConfig, home: String) throws {
         database = try Self.open(config.database, role: "database", home: home)
@@ -13,13 +13,13 @@ struct ExperimentStores: Sendable {
 
     /// The store a config section describes. `local` keeps objects under a directory: the
     /// section's `endpoint` (a path or `file://` URL), else `$STUDIOML_HOME/store`.
-    static func open(_ section: StoreConfig, role: String, home: String) throws -> any ObjectStore {
+    static func open(_ section: StoreConfig, role: String, home: String) throws -> any ListableObjectStore {
         switch section.type {
-        case "local", nil:
+        case "local":
             var root = section.endpoint ?? home + "/store"
             if root.hasPrefix("file://") { root.removeFirst("file://".count) }
             return try LocalObjectStore(root: root)
-        case let other?:
+        case let other:
             throw WorkerError("\(role).type \(other) is not supported by this build; use local (set \(role).type: local in the config)")
         }
     }

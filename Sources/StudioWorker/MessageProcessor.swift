@@ -29,8 +29,10 @@ struct MessageProcessor: Sendable {
 
     func process(_ message: QueueMessage, shutdown: StopSwitch) async -> MessageOutcome {
         let parsed: StudioMessage
+        let config: StudioConfig
         do {
-            parsed = try StudioMessage(json: message.body)
+            parsed = try StudioMessage(parsing: message.body)
+            config = try parsed.config
         } catch {
             await reject(message, because: "\(error)")
             return MessageOutcome(exitCode: Self.malformedMessageExitCode)
@@ -42,7 +44,7 @@ struct MessageProcessor: Sendable {
 
         let stores: ExperimentStores
         do {
-            stores = try ExperimentStores(config: parsed.config, home: options.home)
+            stores = try ExperimentStores(config: config, home: options.home)
         } catch {
             log.error("cannot open the experiment's stores: \(error)", fields)
             try? await queue.release(message)
@@ -50,7 +52,7 @@ struct MessageProcessor: Sendable {
         }
 
         let run = ExperimentRun(
-            key: key, message: parsed, stores: stores, options: options, log: log.with(fields))
+            key: key, message: parsed, config: config, stores: stores, options: options, log: log.with(fields))
         let lease = LeaseKeeper(queue: queue, message: message, lease: options.leaseSeconds, log: log)
         let result = await run.execute(shutdown: shutdown)
         lease.stop()

@@ -13,7 +13,7 @@ final class OutputPump: Sendable {
     /// Opens the pipe and the output file (appending, so a rerun after redelivery keeps earlier output).
     init(outputPath: String, echoTo echo: Int32? = STDOUT_FILENO) throws {
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw WorkerError("cannot create the output pipe: \(String(cString: strerror(errno)))") }
+        guard makePipe(&fds) else { throw WorkerError("cannot create the output pipe: \(String(cString: strerror(errno)))") }
         let file = open(outputPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard file >= 0 else {
             close(fds[0]); close(fds[1])
@@ -61,4 +61,12 @@ func writeAll(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) {
         }
         offset += written
     }
+}
+
+/// A pipe whose ends are close-on-exec, so no other child inherits them (an inherited write end
+/// would keep the reader from ever seeing end-of-file).
+func makePipe(_ fds: inout [Int32]) -> Bool {
+    guard pipe(&fds) == 0 else { return false }
+    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    return true
 }

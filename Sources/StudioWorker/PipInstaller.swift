@@ -45,7 +45,7 @@ struct PipInstaller: Sendable {
 enum ChildCommand {
     static func capture(_ arguments: [String], environment: [String: String]) async throws -> (status: ExitStatus, output: [UInt8]) {
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw WorkerError("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        guard makePipe(&fds) else { throw WorkerError("cannot create a pipe: \(String(cString: strerror(errno)))") }
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { if devNull >= 0 { close(devNull) } }
         let pid: Int32

@@ -17,7 +17,7 @@ struct RecordBook: Sendable {
     /// The stored record, or nil when there is none.
     func read(_ key: String) async throws -> Experiment? {
         guard let data = try await store.get(Self.recordKey(key)) else { return nil }
-        return try Experiment(json: data)
+        return try Experiment(parsing: data)
     }
 
     /// Writes the record whole (compact JSON, as StudioML does).

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Glibc
 import StudioModel
 import StudioQueues
 import StudioStorage
@@ -52,48 +53,43 @@ public struct Submitter: Sendable {
     /// Submits one experiment to `queue`; returns its key.
     public func submit(_ submission: Submission, to queue: any JobQueue) async throws -> String {
         let stores = try ExperimentStores(config: config, home: home)
-        let key = submission.experimentName ?? Experiment.newKey()
+        let key = submission.experimentName ?? Experiment.generateKey()
         let scratch = home + "/tmp"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
 
-        var experiment = Experiment.new(key: key, config: config)
-        if submission.module {
-            experiment.filename = "-m"
-            experiment.args = [submission.script.replacingOccurrences(of: "::", with: ".")] + submission.arguments
-        } else {
-            experiment.filename = submission.script
-            experiment.args = submission.arguments
-        }
-        experiment.project = submission.project
-        if let maxDuration = submission.maxDuration { experiment.maxDurationText = maxDuration }
-        for (name, value) in submission.resources { experiment.resourcesNeeded[name] = value }
-
-        var artifacts = experiment.artifacts
-        artifacts["workspace"] = try await uploadImmutable(submission.workspace, ignoreFile: true, scratch: scratch, storage: stores.storage)
+        let now = Date.now.timeIntervalSince1970
+        var resources = config.resourcesNeeded.json
+        for (name, value) in submission.resources { resources[name] = value }
+        let (filename, arguments) = submission.module
+            ? ("-m", [submission.script.replacingOccurrences(of: "::", with: ".")] + submission.arguments)
+            : (submission.script, submission.arguments)
+        let workspace = try await uploadImmutable(submission.workspace, ignoreFile: true, scratch: scratch, storage: stores.storage)
+        var artifacts = Artifact.defaults(
+            experimentKey: key, workspacePath: absolutePath(submission.workspace), workspaceBlobKey: workspace.key,
+            studioHome: home, store: ArtifactStoreReference(config.storage))
         for capture in submission.capturesOnce {
-            artifacts[capture.tag] = try await uploadImmutable(capture.path, ignoreFile: false, scratch: scratch, storage: stores.storage)
+            let blob = try await uploadImmutable(capture.path, ignoreFile: false, scratch: scratch, storage: stores.storage)
+            artifacts.append((capture.tag, Artifact(mutable: false, key: blob.key, local: absolutePath(capture.path))))
         }
         for capture in submission.captures {
-            var artifact = Artifact(mutable: true, key: "experiments/\(key)/\(capture.tag).tar")
-            artifact.local = absolutePath(capture.path)
-            artifacts[capture.tag] = artifact
+            artifacts.append((capture.tag, Artifact(mutable: true, key: "experiments/\(key)/\(capture.tag).tar", local: absolutePath(capture.path))))
         }
-        experiment.artifacts = artifacts
-
-        let now = Date.now.timeIntervalSince1970
-        experiment.timeAdded = now
-        experiment.timeLastCheckpoint = now
+        let experiment = Experiment(
+            key: key, filename: filename, args: arguments,
+            pythonenv: requirements(in: submission.workspace), pythonver: pythonVersion(),
+            project: submission.project, resourcesNeeded: resources, timeAdded: now,
+            maxDuration: submission.maxDuration, artifacts: artifacts)
         let records = RecordBook(store: stores.database)
         try await stores.database.delete(RecordBook.recordKey(key))
         try await records.write(experiment)
         let owner = experiment.owner ?? "guest"
-        try await stores.database.put("users/\(owner)/experiments/\(key)", Data(JSONValue.double(now).jsonText().utf8))
+        try await stores.database.put("users/\(owner)/experiments/\(key)", Data(JSONValue.double(now).serialized().utf8))
         if let project = submission.project {
-            try await stores.database.put("projects/\(project)/\(key)/owner", Data(JSONValue.string(owner).jsonText().utf8))
+            try await stores.database.put("projects/\(project)/\(key)/owner", Data(JSONValue.string(owner).serialized().utf8))
         }
 
-        var messageConfig = config
-        if let lifetime = submission.lifetime { messageConfig.experimentLifetimeText = lifetime }
+        var messageConfig = config.source
+        if let lifetime = submission.lifetime { messageConfig["experimentLifetime"] = .string(lifetime) }
         let message = StudioMessage(experiment: experiment, config: messageConfig)
         try await queue.send(message.jsonData())
         log.debug("submitted", ["experiment": key, "queue": queue.name])
@@ -113,9 +109,22 @@ public struct Submitter: Sendable {
         } else {
             log.debug("blob already stored", ["key": key])
         }
-        var artifact = Artifact(mutable: false, key: key)
-        artifact.local = local
-        return artifact
+        return Artifact(mutable: false, key: key, local: local)
+    }
+
+    /// The workspace's `requirements.txt`, which a worker installs what it lacks of; StudioML sent
+    /// the submitter's whole `pip freeze` instead.
+    private func requirements(in workspace: String) -> [String] {
+        guard let data = FileManager.default.contents(atPath: workspace + "/requirements.txt") else { return [] }
+        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+            .map { String($0).trimmingWhitespace() }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+
+    /// The `major.minor` of the Python the experiment was written for: `STUDIO_PYTHON_VERSION` if
+    /// set, else 3 (the worker then runs `python3`).
+    private func pythonVersion() -> String {
+        ProcessInfo.processInfo.environment["STUDIO_PYTHON_VERSION"] ?? "3"
     }
 
     private func absolutePath(_ path: String) -> String {

@@ -20,6 +20,8 @@ public struct WorkerLog: Sendable {
 
     public var format: Format
     public var level: Level
+    /// Fields added to every line (the experiment key, the message id).
+    public var context: [String: String] = [:]
 
     public init(format: Format = .text, level: Level = .info) {
         self.format = format
@@ -31,8 +33,16 @@ public struct WorkerLog: Sendable {
     public func warning(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { write(.warning, message(), fields) }
     public func error(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { write(.error, message(), fields) }
 
+    /// The same log with `fields` added to every line.
+    public func with(_ fields: [String: String]) -> WorkerLog {
+        var copy = self
+        copy.context.merge(fields) { _, new in new }
+        return copy
+    }
+
     private func write(_ level: Level, _ message: String, _ fields: [String: String]) {
         guard level >= self.level else { return }
+        let fields = context.merging(fields) { _, new in new }
         let time = Date.now.formatted(.iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true).timeSeparator(.colon).dateSeparator(.dash))
         var line: String
         switch format {
@@ -45,7 +55,7 @@ public struct WorkerLog: Sendable {
             line += "}"
         }
         line += "\n"
-        line.withCString { fputs($0, stderr) }
+        line.withCString { _ = Glibc.write(STDERR_FILENO, $0, strlen($0)) }
     }
 }
 

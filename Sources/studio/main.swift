@@ -22,7 +22,7 @@ if let initArguments = InitMain.initArguments(arguments, multiCallName: multiCal
 
 // Only supervising subcommands keep signals blocked; the others (run, status, logs, ...) must die on Ctrl-C.
 let subcommand = multiCallName ?? (arguments.count >= 2 ? arguments[1] : nil)
-if subcommand != "remote-worker" {
+if subcommand != "remote-worker" && subcommand != "run" {
     SignalMask.unblockAll()
 }
 
