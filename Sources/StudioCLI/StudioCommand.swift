@@ -18,7 +18,7 @@ public struct StudioCommand: AsyncParsableCommand {
             EXIT STATUS: see `studio help <subcommand>`; the full table is in the README.
             """,
         version: version,
-        subcommands: [InitCommand.self]
+        subcommands: [InitCommand.self, StartRemoteWorkerCommand.self]
     )
 
     public init() {}
