@@ -157,7 +157,8 @@ struct StartRemoteWorkerCommand: ParsableCommand {
 
 /// One line on standard error, prefixed with the command's name.
 private func printLine(_ message: String) {
-    fputs("studio start-remote-worker: \(message)\n", stderr)
+    var line = "studio start-remote-worker: \(message)\n"
+    line.withUTF8 { bytes in _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
 }
 
 private func formatSeconds(_ seconds: Double) -> String {

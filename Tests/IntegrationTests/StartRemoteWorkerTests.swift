@@ -30,10 +30,10 @@ final class StartRemoteWorkerTests: XCTestCase {
             env > "$dir/env.$n"
             code=$(sed -n "${n}p" "$dir/codes"); [ -n "$code" ] || code=$(tail -n 1 "$dir/codes")
             if [ "$code" = wait ]; then
-                trap 'echo TERM > "$dir/signal"; kill $child; exit 143' TERM
-                trap 'echo INT > "$dir/signal"; kill $child; exit 130' INT
-                echo ready > "$dir/ready.$n"
+                trap 'echo TERM > "$dir/signal"; kill $child; rm "$dir/ready.$n"; exit 143' TERM
+                trap 'echo INT > "$dir/signal"; kill $child; rm "$dir/ready.$n"; exit 130' INT
                 sleep 60 & child=$!
+                echo "$$ $child" > "$dir/ready.$n"
                 wait $child
                 exit 1
             fi
@@ -42,6 +42,12 @@ final class StartRemoteWorkerTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
+        // A stand-in still waiting (its signal never came, so it kept its ready file): end it and its sleep.
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: records))?.filter { $0.hasPrefix("ready.") } ?? []
+        for file in leftovers {
+            let pids = ((try? String(contentsOfFile: records + "/" + file, encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace)
+            for pid in pids.compactMap({ pid_t($0) }) where pid > 1 { kill(pid, SIGKILL) }
+        }
         try? FileManager.default.removeItem(atPath: sandbox)
     }
 
