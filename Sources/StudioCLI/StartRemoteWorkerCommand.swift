@@ -113,7 +113,7 @@ struct StartRemoteWorkerCommand: ParsableCommand {
             let started = monotonicSeconds()
             let status = try runChildProcess(dockerPath, command.arguments)
             if let signalNumber = stopSignalReceived() {
-                printLine("stopped by signal \(signalNumber); the worker handed its experiment back to the queue")
+                printLine("stopped by signal \(signalNumber), which was passed on to the worker container")
                 throw ExitCode(128 + signalNumber)
             }
             if let reason = reasonToStop(afterExitStatus: status) {

@@ -64,6 +64,12 @@ func makeDockerRunCommand(
         var foundCredentials = false
         if let keyPath = environment["GOOGLE_APPLICATION_CREDENTIALS"], !keyPath.isEmpty {
             let hostPath = try readableRegularFile(keyPath, currentDirectory: currentDirectory)
+            guard !hostPath.contains(":") else {
+                throw LauncherError(
+                    exitCode: 42,
+                    description: "GOOGLE_APPLICATION_CREDENTIALS names \(hostPath), whose ':' docker -v cannot mount; "
+                        + "move the key file to a path without ':'")
+            }
             let containerPath = containerCredentialsDirectory + "/" + lastPathComponent(hostPath)
             arguments += ["-e", "GOOGLE_APPLICATION_CREDENTIALS=\(containerPath)", "-v", "\(hostPath):\(containerPath):ro"]
             foundCredentials = true

@@ -203,6 +203,13 @@ final class StartRemoteWorkerTests: XCTestCase {
         let directory = try launch(["q"], environment: ["GOOGLE_APPLICATION_CREDENTIALS": sandbox])
         XCTAssertEqual(directory.status, 42)
         XCTAssertTrue(directory.stderr.contains("is not a regular file"), directory.stderr)
+
+        let colon = sandbox + "/key:1.json"
+        try "{}".write(toFile: colon, atomically: true, encoding: .utf8)
+        let unmountable = try launch(["q"], environment: ["GOOGLE_APPLICATION_CREDENTIALS": colon])
+        XCTAssertEqual(unmountable.status, 42)
+        XCTAssertTrue(unmountable.stderr.contains(colon) && unmountable.stderr.contains("cannot mount"), unmountable.stderr)
+        XCTAssertNil(try? runCount(), "docker never ran")
     }
 
     func testBadCommandLinesExit64() throws {
