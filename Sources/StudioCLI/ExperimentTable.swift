@@ -42,7 +42,7 @@ enum ExperimentTable {
         for (name, value) in record.info.sorted(by: { $0.key < $1.key }) {
             lines.append("info.\(name): ".padding(13) + (value.stringValue ?? value.serialized()))
         }
-        for (tag, artifact) in record.artifacts {
+        for (tag, artifact) in record.orderedArtifacts {
             lines.append("artifact:    \(tag) → \(artifact.key ?? artifact.url ?? "-")\(artifact.mutable ? "" : " (immutable)")")
         }
         return lines.joined(separator: "\n")
