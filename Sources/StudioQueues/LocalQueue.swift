@@ -26,7 +26,8 @@
 // another worker under a new receipt) extend, acknowledge and release fail with `.leaseLost`. A lease
 // whose deadline passed but that nobody reclaimed yet still holds its message, as its file is still there.
 // The message id is the stem: stable across redeliveries. The body is delivered as stored, whatever it is.
-// Files of other tools are taken only once unmodified for half a second (cp writes in place); hidden
+// Files of other tools are taken only once unmodified for half a second (cp writes in place; files
+// named by `send` or by a return to the queue were renamed in whole and are taken at once); hidden
 // files and names not ending in `.json` are ignored.
 
 #if canImport(FoundationEssentials)
