@@ -74,6 +74,19 @@ final class LocalQueueTests: XCTestCase {
         XCTAssertLessThan(secondsSince(start), 5, "the receive returned on the send, not at the end of its wait")
     }
 
+    func testCancellingAWaitingReceiveEndsItPromptly() async throws {
+        let queue = try LocalQueue(name: "local", home: home.path)
+        let start = ContinuousClock.now
+        let receiver = Task { try await queue.receive(lease: 30, wait: 20) }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        receiver.cancel()
+        do {
+            _ = try await receiver.value
+            XCTFail("a cancelled receive should throw CancellationError")
+        } catch is CancellationError {}
+        XCTAssertLessThan(secondsSince(start), 5)
+    }
+
     func testSeveralWaitingReceiversDoNotStarveTheSender() async throws {
         // More waiters than cooperative threads: waits must not hold those threads.
         let queue = try LocalQueue(name: "local", home: home.path)
