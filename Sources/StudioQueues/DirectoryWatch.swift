@@ -12,8 +12,8 @@ final class DirectoryWatch: @unchecked Sendable {
     init?(paths: [String]) {
         let descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard descriptor >= 0 else { return nil }
-        let events = UInt32(IN_CREATE) | UInt32(IN_MOVED_TO) | UInt32(IN_MOVED_FROM) | UInt32(IN_CLOSE_WRITE)
-            | UInt32(IN_DELETE) | UInt32(IN_ONLYDIR)
+        // Only arrivals matter: new messages, new or extended leases, finished writes of dropped-in files.
+        let events = UInt32(IN_CREATE) | UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE) | UInt32(IN_ONLYDIR)
         for path in paths where inotify_add_watch(descriptor, path, events) < 0 {
             close(descriptor)
             return nil

@@ -60,6 +60,7 @@ public struct QueueCounts: Sendable, Equatable {
     /// All messages not yet acknowledged.
     public var total: Int { ready + leased }
 
+    /// Counts of `ready` and `leased` messages.
     public init(ready: Int, leased: Int) {
         self.ready = ready
         self.leased = leased

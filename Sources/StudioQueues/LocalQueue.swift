@@ -25,8 +25,10 @@
 // A receipt is only found by its prefix in `.leased/`, so once its file was moved back (or taken by
 // another worker under a new receipt) extend, acknowledge and release fail with `.leaseLost`. A lease
 // whose deadline passed but that nobody reclaimed yet still holds its message, as its file is still there.
+// A receive takes the ready file whose name sorts first (bytewise), so sent messages come in send order.
 // The message id is the stem: stable across redeliveries. The body is delivered as stored, whatever it is.
-// Files of other tools are taken only once unmodified for half a second (cp writes in place); hidden
+// Files of other tools are taken only once unmodified for half a second (cp writes in place; files
+// named by `send` or by a return to the queue were renamed in whole and are taken at once); hidden
 // files and names not ending in `.json` are ignored.
 
 #if canImport(FoundationEssentials)
@@ -49,6 +51,9 @@ public struct LocalQueue: CountableQueue {
 
     /// How long a dropped-in file must stay unmodified before it is taken, as `cp` writes in place.
     static let settleMilliseconds: Int64 = 500
+
+    /// The longest single inotify wait, so changes inotify cannot see (another host on NFS) still count.
+    static let longestWatchMilliseconds: Int64 = 5000
 
     /// The last send time used in this process, so names keep send order even if the clock steps back.
     private static let lastSentNanoseconds = Mutex<UInt64>(0)
@@ -102,7 +107,8 @@ public struct LocalQueue: CountableQueue {
         QueueFiles.syncDirectory(directory)
     }
 
-    /// Takes the oldest ready message under a `lease`-second lease, waiting up to `wait` seconds for one.
+    /// Takes the oldest ready message under a `lease`-second lease, waiting up to `wait` seconds for one;
+    /// nil when none came, CancellationError when the task is cancelled while waiting.
     public func receive(lease: Int, wait: Int) async throws -> QueueMessage? {
         let waitEnd = QueueClock.monotonicNanoseconds() + Int64(max(0, wait)) * 1_000_000_000
         // Watch before the first scan, so a message sent between scan and wait still wakes us.
@@ -119,7 +125,7 @@ public struct LocalQueue: CountableQueue {
                 timeout = min(timeout, max(1, nextChange - QueueClock.nowMilliseconds()))
             }
             if let watch {
-                await watch.wait(milliseconds: Int(timeout))
+                await watch.wait(milliseconds: Int(min(timeout, LocalQueue.longestWatchMilliseconds)))
             } else {
                 // No inotify: poll with a growing backoff.
                 try await Task.sleep(nanoseconds: UInt64(min(timeout, pollMilliseconds)) * 1_000_000)

@@ -38,7 +38,8 @@ extension LocalQueue {
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for name in candidates {
             let path = directory + "/" + name
-            if !LocalQueueFileName.isSentName(name) {
+            let ready = LocalQueueFileName.parseReady(name)
+            if !LocalQueueFileName.isSentName(name) && ready.previousDeliveries == 0 {
                 // Another tool's file: only a regular file, and only once its writer is done.
                 guard let info = QueueFiles.status(path), info.st_mode & S_IFMT == S_IFREG else { continue }
                 let settled = QueueClock.milliseconds(info.st_mtim) + LocalQueue.settleMilliseconds
@@ -47,7 +48,6 @@ extension LocalQueue {
                     continue
                 }
             }
-            let ready = LocalQueueFileName.parseReady(name)
             let stem = LocalQueueFileName.boundedStem(ready.stem)
             let receipt = LocalQueueFileName.newReceipt()
             let attempt = ready.previousDeliveries + 1
