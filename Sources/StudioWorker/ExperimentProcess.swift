@@ -24,6 +24,9 @@ struct ExperimentLaunch: Sendable {
     var checkpointInterval: Duration?
     /// Saves the mutable artifacts and the record's `time_last_checkpoint`.
     var checkpoint: @Sendable () async -> Void
+    /// Where resource-usage lines go (the `_metrics` artifact), and how often.
+    var metricsPath: String
+    var metricsInterval: Duration?
 }
 
 /// How an experiment's process ended.
@@ -57,6 +60,8 @@ enum ExperimentProcess {
         pump.closeWriteEnd()
         log.info("experiment started", ["pid": String(pid), "command": launch.arguments.joined(separator: " ")])
         let pumping = Task { await pump.run() }
+        let sampler = ResourceSampler(group: pid, path: launch.metricsPath)
+        sampler.sample()
 
         let watchers = Task {
             await withTaskGroup(of: Void.self) { group in
@@ -71,6 +76,15 @@ enum ExperimentProcess {
                         try? await Task.sleep(for: launch.stopCheckInterval)
                         if Task.isCancelled { return }
                         if await launch.stopRequested() { stop.trip(.stopRequested); return }
+                    }
+                }
+                if let interval = launch.metricsInterval {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: interval)
+                            if Task.isCancelled { return }
+                            sampler.sample()
+                        }
                     }
                 }
                 if let interval = launch.checkpointInterval {
@@ -93,6 +107,7 @@ enum ExperimentProcess {
         }
 
         let status = await ProcessSupervisor.shared.waitForExit(pid)
+        sampler.sample()
         watchers.cancel()
         stopper.cancel()
         // The main process is gone; anything it left behind still holds the output pipe open.

@@ -99,7 +99,9 @@ struct ExperimentRun: Sendable {
             stopCheckInterval: options.stopCheckInterval,
             stopRequested: { [records, key] in (try? await records.read(key))?.status == .stopped },
             checkpointInterval: (try? config.saveWorkspaceFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil },
-            checkpoint: { await checkpoint(records, artifacts) })
+            checkpoint: { await checkpoint(records, artifacts) },
+            metricsPath: layout.metricsFile,
+            metricsInterval: (try? config.saveMetricsFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil })
         let end: ExperimentEnd
         let experimentStop = StopSwitch()
         let relay = Task { experimentStop.trip(await shutdown.wait()) }

@@ -1,0 +1,70 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Glibc
+import StudioInit
+import Synchronization
+
+/// Appends StudioML's `_metrics` lines for a running experiment: its whole process tree's CPU use
+/// since the last line (percent of one core) and resident memory in bytes:
+/// `time: <epoch> CPU: <pct> mem: <bytes> \n`.
+final class ResourceSampler: Sendable {
+    private let group: pid_t
+    private let path: String
+    private let last = Mutex<(ticks: Int64, at: ContinuousClock.Instant)?>(nil)
+    private static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+    private static let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Samples the process group `group` (the experiment's) into the file at `path`.
+    init(group: pid_t, path: String) {
+        self.group = group
+        self.path = path
+    }
+
+    /// Appends one line now.
+    func sample() {
+        let tree = ProcessTree.snapshot()
+        var pids = Set(tree.members(ofGroup: group).map(\.pid))
+        pids.insert(group)
+        for process in tree.descendants(of: pids) { pids.insert(process.pid) }
+        var ticks: Int64 = 0, rssBytes: Int64 = 0
+        for pid in pids {
+            guard let usage = Self.usage(pid) else { continue }
+            ticks += usage.ticks
+            rssBytes += usage.rssPages * Self.pageSize
+        }
+        let now = ContinuousClock.now
+        let previous = last.withLock { state in
+            defer { state = (ticks, now) }
+            return state
+        }
+        var cpu = 0.0
+        if let previous {
+            let seconds = Double((now - previous.at).components.attoseconds) / 1e18 + Double((now - previous.at).components.seconds)
+            if seconds > 0 { cpu = Double(max(0, ticks - previous.ticks)) / Self.ticksPerSecond / seconds * 100 }
+        }
+        let line = "time: \(Date.now.timeIntervalSince1970) CPU: \((cpu * 10).rounded() / 10) mem: \(rssBytes) \n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        Array(line.utf8).withUnsafeBytes { writeAll(fd, $0.baseAddress!, $0.count) }
+        close(fd)
+    }
+
+    /// CPU ticks (user + system) and resident pages of one process, from /proc/<pid>/stat.
+    private static func usage(_ pid: pid_t) -> (ticks: Int64, rssPages: Int64)? {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let text = String(decoding: buffer[0..<count], as: UTF8.self)
+        // Fields after the command name, which may hold spaces: state is field 3, utime 14, stime 15, rss 24.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 21, let user = Int64(fields[11]), let system = Int64(fields[12]), let rss = Int64(fields[21]) else { return nil }
+        return (user + system, rss)
+    }
+}
