@@ -16,6 +16,8 @@ public struct CredentialsError: Error, Sendable, Equatable, CustomStringConverti
         case partialCredentials
         /// A URL given for signing could not be parsed.
         case invalidURL
+        /// No source of credentials was found.
+        case notFound
         /// Signing failed (for example the private key was rejected by the crypto library).
         case signingFailed
     }
