@@ -10,6 +10,8 @@ struct YAMLParser {
         var anchor: String?
         var tag: String?
         var line = 0
+        /// The column of the first property on `line`.
+        var column: Int?
         var isEmpty: Bool { anchor == nil && tag == nil }
     }
 
@@ -222,7 +224,8 @@ struct YAMLParser {
                 }
                 // Properties written on the same line as the first key belong to that key.
                 let keyProps = props.line == startLine ? props : Properties()
-                let mapping = try parseBlockMapping(column: col, firstKeyProps: keyProps)
+                let mapping = try parseBlockMapping(column: props.line == startLine ? props.column ?? col : col,
+                                                    firstKeyProps: keyProps)
                 return props.line == startLine ? mapping : try register(props, try checkCollectionTag(props, mapping))
             }
             if c == "\"" || c == "'" {
