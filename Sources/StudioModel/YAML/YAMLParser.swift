@@ -148,13 +148,15 @@ struct YAMLParser {
             root = try parseNode(parentIndent: -1, indentlessSequence: false, inlineCollections: true)
         }
         if atEOF { return root }
+        var endedExplicitly = false
         if isMarker(line, ".") {
             col = 3
             try finishLine()
             if atEOF { return root }
+            endedExplicitly = true
         }
-        if isMarker(line, "-") || isMarker(line, ".") {
-            throw unsupported("multiple documents in one file (a second '---'); keep one document")
+        if endedExplicitly || isMarker(line, "-") || isMarker(line, ".") {
+            throw unsupported("multiple documents in one file (a second '---' or content after '...'); keep one document")
         }
         throw error("unexpected content at column \(col + 1); check the indentation")
     }
