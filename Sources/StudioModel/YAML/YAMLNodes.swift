@@ -7,6 +7,11 @@ extension YAMLParser {
         while let c = cur, c == "&" || c == "!" {
             let start = col
             col += 1
+            if c == "!", cur == "<" {
+                // A verbatim tag `!<…>` may contain flow indicators.
+                while let d = cur, d != ">" { col += 1 }
+                if cur == ">" { col += 1 }
+            }
             while let d = cur, !Self.isBlank(d), !",[]{}".unicodeScalars.contains(d) { col += 1 }
             let text = String(String.UnicodeScalarView(lines[line][start..<col]))
             if c == "&" {
@@ -24,6 +29,7 @@ extension YAMLParser {
                 }
                 props.tag = tag
             }
+            if props.line != line || props.column == nil { props.column = start }
             props.line = line
             skipInlineSpaces()
         }
@@ -49,7 +55,8 @@ extension YAMLParser {
         guard let tag = props.tag else { return plain ? YAMLScalars.resolvePlain(text) : .string(text) }
         let bad = error("'\(text)' is not a valid \(tag) value", line: props.line)
         switch tag {
-        case "!", "!!str": return .string(text)
+        case "!": return plain ? YAMLScalars.resolvePlain(text) : .string(text)
+        case "!!str": return .string(text)
         case "!!null": return .null
         case "!!bool":
             guard let b = YAMLScalars.bool(text) else { throw bad }

@@ -10,6 +10,8 @@ struct YAMLParser {
         var anchor: String?
         var tag: String?
         var line = 0
+        /// The column of the first property on `line`.
+        var column: Int?
         var isEmpty: Bool { anchor == nil && tag == nil }
     }
 
@@ -146,13 +148,15 @@ struct YAMLParser {
             root = try parseNode(parentIndent: -1, indentlessSequence: false, inlineCollections: true)
         }
         if atEOF { return root }
+        var endedExplicitly = false
         if isMarker(line, ".") {
             col = 3
             try finishLine()
             if atEOF { return root }
+            endedExplicitly = true
         }
-        if isMarker(line, "-") || isMarker(line, ".") {
-            throw unsupported("multiple documents in one file (a second '---'); keep one document")
+        if endedExplicitly || isMarker(line, "-") || isMarker(line, ".") {
+            throw unsupported("multiple documents in one file (a second '---' or content after '...'); keep one document")
         }
         throw error("unexpected content at column \(col + 1); check the indentation")
     }
@@ -222,7 +226,8 @@ struct YAMLParser {
                 }
                 // Properties written on the same line as the first key belong to that key.
                 let keyProps = props.line == startLine ? props : Properties()
-                let mapping = try parseBlockMapping(column: col, firstKeyProps: keyProps)
+                let mapping = try parseBlockMapping(column: props.line == startLine ? props.column ?? col : col,
+                                                    firstKeyProps: keyProps)
                 return props.line == startLine ? mapping : try register(props, try checkCollectionTag(props, mapping))
             }
             if c == "\"" || c == "'" {
