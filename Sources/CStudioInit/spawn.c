@@ -111,10 +111,11 @@ static void child_after_fork(const struct studio_spawn_request *request, int pip
     // SIGTTOU from tcsetpgrp cannot stop us.
     if (request->session_mode == STUDIO_SESSION_NEW_SESSION_WITH_TTY && isatty(STDIN_FILENO)) {
         if (setsid() < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
-        // Take stdin as the controlling terminal; if another session (the init's) holds it, steal
-        // it (needs CAP_SYS_ADMIN; sends no SIGHUP). Without it the child runs without a ctty.
-        if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0) (void)ioctl(STDIN_FILENO, TIOCSCTTY, 1);
-        (void)tcsetpgrp(STDIN_FILENO, getpid());
+        // Never steal (TIOCSCTTY 1): if another session still holds the terminal, run without one.
+        if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) == 0) (void)tcsetpgrp(STDIN_FILENO, getpid());
+    } else if (request->session_mode == STUDIO_SESSION_FOREGROUND_GROUP && isatty(STDIN_FILENO)) {
+        if (setpgid(0, 0) < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
+        (void)tcsetpgrp(STDIN_FILENO, getpid()); // SIGTTOU is still blocked here
     } else {
         if (setpgid(0, 0) < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
     }
