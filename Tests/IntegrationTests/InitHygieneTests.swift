@@ -6,7 +6,8 @@ import StudioInit
 final class InitHygieneTests: StudioInitTestCase {
     func testInitLeavesCwdAndFdsButTheChildKeepsThemWithCleanSignals() async throws {
         let d = directory!
-        let workload = "grep -E '^Sig(Blk|Ign)' /proc/$$/status > \(d.file("signals")); pwd > \(d.file("cwd")); "
+        // grep reads its own status: dash itself blocks every signal while it waits for a child.
+        let workload = "grep -E '^Sig(Blk|Ign)' /proc/self/status > \(d.file("signals")); pwd > \(d.file("cwd")); "
             + "[ -e /proc/$$/fd/7 ] && echo open > \(d.file("fd7")); touch \(d.file("ready")); "
             + "while [ ! -e \(d.file("finish")) ]; do sleep 0.02; done"
         // The shell leaves INT and QUIT ignored and fd 7 open (not CLOEXEC) for the init to inherit.
