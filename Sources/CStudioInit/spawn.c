@@ -5,6 +5,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sched.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -14,12 +17,12 @@ enum { PATH_BUFFER = 4096 };
 
 // Everything below runs in the forked child: only async-signal-safe calls, no malloc.
 
-static void report_and_exit(int pipe_fd, int stage, int error) {
-    int message[2] = { stage, error };
-    ssize_t written;
-    do {
-        written = write(pipe_fd, message, sizeof message);
-    } while (written < 0 && errno == EINTR);
+// The child runs in the parent's memory (CLONE_VM|CLONE_VFORK, as posix_spawn does): no page-table
+// copy, no copy-on-write faults. The parent stays suspended until the child execs or exits, so a
+// failure is reported by writing into the parent's result and exiting.
+static void report_and_exit(struct studio_spawn_result *result, int stage, int error) {
+    result->stage = stage;
+    result->error = error;
     _exit(127);
 }
 
@@ -92,31 +95,32 @@ static void reset_reserved_signal(int signal_number) {
 #endif
 }
 
-static void child_after_fork(const struct studio_spawn_request *request, int pipe_fd) {
+static void child_after_fork(const struct studio_spawn_request *request, struct studio_spawn_result *result) {
     // stdio first, so the TTY check below looks at the child's real stdin. A source fd that is
     // itself 0..2 could be overwritten by an earlier dup2; move such sources out of the way first.
     int sources[3] = { request->stdin_fd, request->stdout_fd, request->stderr_fd };
     for (int i = 0; i < 3; i++) {
         if (sources[i] >= 0 && sources[i] <= 2 && sources[i] != i) {
             int copy = fcntl(sources[i], F_DUPFD_CLOEXEC, 3);
-            if (copy < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
+            if (copy < 0) report_and_exit(result, STUDIO_STAGE_SETUP, errno);
             sources[i] = copy;
         }
     }
     for (int i = 0; i < 3; i++) {
-        if (move_fd(sources[i], i) < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
+        if (move_fd(sources[i], i) < 0) report_and_exit(result, STUDIO_STAGE_SETUP, errno);
     }
 
     // Session and terminal, while every signal is still blocked (inherited from the init), so a
     // SIGTTOU from tcsetpgrp cannot stop us.
     if (request->session_mode == STUDIO_SESSION_NEW_SESSION_WITH_TTY && isatty(STDIN_FILENO)) {
-        if (setsid() < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
-        // Take stdin as the controlling terminal; if another session (the init's) holds it, steal
-        // it (needs CAP_SYS_ADMIN; sends no SIGHUP). Without it the child runs without a ctty.
-        if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0) (void)ioctl(STDIN_FILENO, TIOCSCTTY, 1);
-        (void)tcsetpgrp(STDIN_FILENO, getpid());
+        if (setsid() < 0) report_and_exit(result, STUDIO_STAGE_SETUP, errno);
+        // Never steal (TIOCSCTTY 1): if another session still holds the terminal, run without one.
+        if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) == 0) (void)tcsetpgrp(STDIN_FILENO, getpid());
+    } else if (request->session_mode == STUDIO_SESSION_FOREGROUND_GROUP && isatty(STDIN_FILENO)) {
+        if (setpgid(0, 0) < 0) report_and_exit(result, STUDIO_STAGE_SETUP, errno);
+        (void)tcsetpgrp(STDIN_FILENO, getpid()); // SIGTTOU is still blocked here
     } else {
-        if (setpgid(0, 0) < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
+        if (setpgid(0, 0) < 0) report_and_exit(result, STUDIO_STAGE_SETUP, errno);
     }
 
     // Default dispositions for every signal (SIG_IGN survives exec), then an empty mask.
@@ -130,53 +134,52 @@ static void child_after_fork(const struct studio_spawn_request *request, int pip
     }
     sigset_t empty;
     sigemptyset(&empty);
-    if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0) report_and_exit(pipe_fd, STUDIO_STAGE_SETUP, errno);
+    if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0) report_and_exit(result, STUDIO_STAGE_SETUP, errno);
 
     if (request->working_directory && chdir(request->working_directory) < 0) {
-        report_and_exit(pipe_fd, STUDIO_STAGE_CHDIR, errno);
+        report_and_exit(result, STUDIO_STAGE_CHDIR, errno);
     }
-    report_and_exit(pipe_fd, STUDIO_STAGE_EXEC, exec_with_path_search(request->argv, request->envp));
+    report_and_exit(result, STUDIO_STAGE_EXEC, exec_with_path_search(request->argv, request->envp));
 }
+
+struct child_arguments {
+    const struct studio_spawn_request *request;
+    struct studio_spawn_result *result;
+};
+
+static int child_entry(void *raw) {
+    struct child_arguments *arguments = raw;
+    child_after_fork(arguments->request, arguments->result);
+    return 127; // not reached
+}
+
+enum { CHILD_STACK_SIZE = 256 * 1024 };
 
 struct studio_spawn_result studio_spawn(const struct studio_spawn_request *request) {
     struct studio_spawn_result result = { .pid = -1, .stage = STUDIO_STAGE_NONE, .error = 0 };
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) < 0) {
-        result.stage = STUDIO_STAGE_PIPE;
+    void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        result.stage = STUDIO_STAGE_FORK;
         result.error = errno;
         return result;
     }
-    // The child must start with every signal blocked until it has reset the dispositions.
+    // No handler of ours may run in the child while it shares our memory: block everything until
+    // it has reset its dispositions (it starts with this mask and empties it itself).
     sigset_t all, previous;
     sigfillset(&all);
-    sigprocmask(SIG_SETMASK, &all, &previous);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(report[0]);
-        child_after_fork(request, report[1]);
-        _exit(127); // not reached
-    }
-    int fork_error = errno;
-    sigprocmask(SIG_SETMASK, &previous, NULL);
-    close(report[1]);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    struct child_arguments arguments = { request, &result };
+    int saved_errno = errno;
+    pid_t pid = clone(child_entry, (char *)stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &arguments);
+    int clone_error = errno;
+    errno = saved_errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    munmap(stack, CHILD_STACK_SIZE);
     if (pid < 0) {
-        close(report[0]);
         result.stage = STUDIO_STAGE_FORK;
-        result.error = fork_error;
+        result.error = clone_error;
         return result;
     }
-    result.pid = pid;
-    int message[2];
-    ssize_t got;
-    do { got = read(report[0], message, sizeof message); } while (got < 0 && errno == EINTR);
-    close(report[0]);
-    if (got == (ssize_t)sizeof message) {
-        result.stage = message[0];
-        result.error = message[1];
-    } else if (got != 0) {
-        // A short or failed read: the child died oddly before exec; treat it as a setup failure.
-        result.stage = STUDIO_STAGE_SETUP;
-        result.error = got < 0 ? errno : EIO;
-    }
+    result.pid = pid; // stage/error were filled in by the child if its exec failed
     return result;
 }

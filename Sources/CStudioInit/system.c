@@ -132,3 +132,30 @@ int studio_install_sigchld_wakeup(int wake_fd) {
 
 #include <sys/eventfd.h>
 int studio_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+#include <sys/ioctl.h>
+#include <termios.h>
+
+int studio_terminal_session_mode(int *must_release) {
+    *must_release = 0;
+    if (!isatty(STDIN_FILENO)) return STUDIO_SESSION_PROCESS_GROUP;
+    pid_t terminal_session = tcgetsid(STDIN_FILENO); // fails unless it is our controlling terminal
+    if (terminal_session < 0) return STUDIO_SESSION_NEW_SESSION_WITH_TTY; // nobody's, or another session's
+    if (terminal_session == getpid() && getsid(0) == getpid()) {
+        *must_release = 1; // a container's PID 1 with -t: hand the terminal over to a new session
+        return STUDIO_SESSION_NEW_SESSION_WITH_TTY;
+    }
+    return STUDIO_SESSION_FOREGROUND_GROUP; // e.g. started from an interactive shell: join its job control
+}
+
+int studio_release_controlling_tty(void) {
+    if (ioctl(STDIN_FILENO, TIOCNOTTY) < 0) return -1;
+    // The kernel sent SIGHUP and SIGCONT to the foreground group (ours, all signals blocked): take them.
+    sigset_t hangup;
+    sigemptyset(&hangup);
+    sigaddset(&hangup, SIGHUP);
+    sigaddset(&hangup, SIGCONT);
+    struct timespec zero = { 0, 0 };
+    while (sigtimedwait(&hangup, NULL, &zero) > 0) {}
+    return 0;
+}

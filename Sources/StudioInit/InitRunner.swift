@@ -40,10 +40,15 @@ public struct InitRunner {
             logger.error("warning: cannot become a child subreaper (\(errorText())); orphans will not be reaped here")
         }
         stdinIsTTY = studio_isatty(0) == 1
+        var mustRelease: Int32 = 0
+        let terminalMode = studio_terminal_session_mode(&mustRelease)
+        if mustRelease != 0 && studio_release_controlling_tty() != 0 {
+            logger.error("warning: cannot hand the terminal to the child (TIOCNOTTY: \(errorText()))")
+        }
 
         let spawned = spawnProcess(
             arguments: options.command, environmentPointer: studio_environment(), workingDirectory: nil,
-            stdin: nil, stdout: nil, stderr: nil, newSessionIfTTY: true)
+            stdin: nil, stdout: nil, stderr: nil, terminalMode: terminalMode)
         if let error = spawned.error {
             logger.error(error.description)
             if spawned.pid > 0 {

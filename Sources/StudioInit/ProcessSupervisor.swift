@@ -51,7 +51,7 @@ public final class ProcessSupervisor: Sendable {
         let outcome: (pid: pid_t, error: SpawnError?) = state.withLock { state in
             let spawned = spawnProcess(
                 arguments: request.arguments, environment: environment, workingDirectory: request.workingDirectory,
-                stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, newSessionIfTTY: false)
+                stdin: request.stdin, stdout: request.stdout, stderr: request.stderr)
             guard spawned.pid > 0 else { return spawned }
             var child = Child(pidfd: spawned.error == nil ? studio_pidfd_open(spawned.pid) : -1)
             child.abandoned = spawned.error != nil

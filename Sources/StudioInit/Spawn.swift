@@ -63,23 +63,22 @@ public struct SpawnError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Spawns through the C shim. `newSessionIfTTY`: setsid + controlling TTY when stdin is a terminal;
-/// else its own process group. Returns the pid, or throws; a child whose exec failed has exited
+/// Spawns through the C shim. `terminalMode`: a `studio_session_mode` (own process group by default). Returns the pid, or throws; a child whose exec failed has exited
 /// and still needs reaping (by the caller's reaper).
 func spawnProcess(
     arguments: [String], environment: [String], workingDirectory: String?,
-    stdin: Int32?, stdout: Int32?, stderr: Int32?, newSessionIfTTY: Bool
+    stdin: Int32?, stdout: Int32?, stderr: Int32?, terminalMode: Int32 = 0
 ) -> (pid: pid_t, error: SpawnError?) {
     let envp = CStringArray(environment)
     defer { envp.free() }
     return spawnProcess(arguments: arguments, environmentPointer: envp.pointer, workingDirectory: workingDirectory,
-                        stdin: stdin, stdout: stdout, stderr: stderr, newSessionIfTTY: newSessionIfTTY)
+                        stdin: stdin, stdout: stdout, stderr: stderr, terminalMode: terminalMode)
 }
 
 /// As above, with a ready-made `char *envp[]` (the init passes its own `environ` untouched).
 func spawnProcess(
     arguments: [String], environmentPointer: UnsafePointer<UnsafeMutablePointer<CChar>?>,
-    workingDirectory: String?, stdin: Int32?, stdout: Int32?, stderr: Int32?, newSessionIfTTY: Bool
+    workingDirectory: String?, stdin: Int32?, stdout: Int32?, stderr: Int32?, terminalMode: Int32
 ) -> (pid: pid_t, error: SpawnError?) {
     let command = arguments.first ?? ""
     let argv = CStringArray(arguments)
@@ -88,8 +87,7 @@ func spawnProcess(
         var request = studio_spawn_request(
             argv: argv.pointer, envp: environmentPointer, working_directory: directory,
             stdin_fd: stdin ?? -1, stdout_fd: stdout ?? -1, stderr_fd: stderr ?? -1,
-            session_mode: newSessionIfTTY ? Int32(STUDIO_SESSION_NEW_SESSION_WITH_TTY.rawValue)
-                : Int32(STUDIO_SESSION_PROCESS_GROUP.rawValue))
+            session_mode: terminalMode)
         return studio_spawn(&request)
     }
     let stage: SpawnError.Stage

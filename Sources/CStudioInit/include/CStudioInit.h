@@ -9,6 +9,8 @@ enum studio_session_mode {
     STUDIO_SESSION_PROCESS_GROUP = 0,
     /// setsid(), and when stdin is a TTY it becomes the child's controlling terminal (TIOCSCTTY).
     STUDIO_SESSION_NEW_SESSION_WITH_TTY = 1,
+    /// setpgid(0, 0) and tcsetpgrp(stdin): the foreground group of the caller's own terminal session.
+    STUDIO_SESSION_FOREGROUND_GROUP = 2,
 };
 
 /// Where a spawn failed; reported with the errno through the CLOEXEC pipe.
@@ -72,3 +74,8 @@ long long studio_monotonic_milliseconds(void);
 int studio_install_sigchld_wakeup(int wake_fd);
 /// A non-blocking CLOEXEC eventfd, for waking a poll loop.
 int studio_eventfd(void);
+/// How the init should hand stdin's terminal to its child: 0 no terminal; 1 new session (after
+/// `studio_release_controlling_tty` when we own it as session leader); 2 foreground group.
+int studio_terminal_session_mode(int *must_release);
+/// TIOCNOTTY as session leader, then swallows the SIGHUP/SIGCONT the kernel sends for it.
+int studio_release_controlling_tty(void);
