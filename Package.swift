@@ -12,6 +12,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The PID-1 core: C for what must run between fork and exec, Swift for the rest.
@@ -24,18 +27,27 @@ let package = Package(
         // Object stores (records and artifacts) and the tar format.
         .target(name: "CZlib", path: "Sources/CZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "StudioStorage", dependencies: [
-            "StudioModel", "CZlib",
+            "StudioModel", "CZlib", "StudioCredentials", "StudioHTTP",
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
+        // One HTTP client for every cloud backend: timeouts, retries with backoff, streaming to files.
+        .target(name: "StudioHTTP", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
 
         // Cloud credentials and request signing (Google ADC, AWS chain, SigV4).
         .target(name: "StudioCredentials", dependencies: [
+            "StudioHTTP",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
 
         // Job queues: the protocol and one file per backend.
-        .target(name: "StudioQueues", dependencies: ["StudioModel"]),
+        .target(name: "StudioQueues", dependencies: ["StudioModel", "StudioCredentials", "StudioHTTP"]),
 
         // The worker loop and the experiment executor.
         .target(name: "StudioWorker", dependencies: [
@@ -53,10 +65,11 @@ let package = Package(
         .testTarget(name: "StudioInitTests", dependencies: ["StudioInit"]),
         .testTarget(name: "StudioModelTests", dependencies: ["StudioModel"]),
         .testTarget(name: "StudioStorageTests", dependencies: ["StudioStorage"]),
+        .testTarget(name: "StudioHTTPTests", dependencies: ["StudioHTTP"]),
         .testTarget(name: "StudioCredentialsTests", dependencies: ["StudioCredentials"]),
         .testTarget(name: "StudioQueuesTests", dependencies: ["StudioQueues"]),
         .testTarget(name: "StudioWorkerTests", dependencies: ["StudioWorker"]),
         // Runs the built `studio` binary: PID namespaces, chroots, end-to-end runs.
-        .testTarget(name: "IntegrationTests", dependencies: ["studio", "StudioModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["studio", "StudioInit", "StudioModel"]),
     ]
 )
