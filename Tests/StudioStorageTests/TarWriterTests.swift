@@ -137,6 +137,17 @@ final class TarWriterTests: XCTestCase {
         XCTAssertEqual(try python("import tarfile; print(len(tarfile.open('\(archive)', 'r:gz').getnames()))"), "12\n")
     }
 
+    func testWriteErrorsAreReported() throws {
+        let source = scratch.at("src")
+        try writeBytes("\(source)/big.bin", patternBytes(6 << 20))
+        let full = open("/dev/full", O_WRONLY)
+        XCTAssertGreaterThanOrEqual(full, 0)
+        defer { close(full) }
+        XCTAssertThrowsError(try TarWriter.packDirectory(source, toFileDescriptor: full)) { error in
+            XCTAssertTrue("\(error)".contains("No space left"), "\(error)")
+        }
+    }
+
     func testCompressionSettingParsing() throws {
         XCTAssertEqual(try TarCompression(configValue: nil), .none)
         XCTAssertEqual(try TarCompression(configValue: "gz"), .gzip(level: 6))
