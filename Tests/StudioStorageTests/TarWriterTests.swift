@@ -87,6 +87,17 @@ final class TarWriterTests: XCTestCase {
         XCTAssertEqual(members.first { $0.name == "run.sh" }?.mode, 0o755)
     }
 
+    func testGnuTarExtractsWhatWeWriteIdentically() throws {
+        let source = scratch.at("src"), archive = scratch.at("out.tar"), target = scratch.at("gnu")
+        try makeWorkspace(source)
+        try TarWriter.packDirectory(source, to: archive)
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        let extracted = try runProcess(["tar", "-xf", archive, "-C", target])
+        XCTAssertEqual(extracted.status, 0, extracted.output)
+        let diff = try runProcess(["diff", "-r", "--no-dereference", source, target])
+        XCTAssertEqual(diff.status, 0, diff.output)
+    }
+
     func testPaxHeaderLayoutMatchesPythonTarfile() throws {
         let archive = scratch.at("one.tar")
         let fd = open(archive, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -135,6 +146,17 @@ final class TarWriterTests: XCTestCase {
         XCTAssertEqual(try tree(target), try tree(source))
         XCTAssertEqual(try readBytes("\(target)/nested/deeper/big.bin"), try readBytes("\(source)/nested/deeper/big.bin"))
         XCTAssertEqual(try python("import tarfile; print(len(tarfile.open('\(archive)', 'r:gz').getnames()))"), "12\n")
+    }
+
+    func testWriteErrorsAreReported() throws {
+        let source = scratch.at("src")
+        try writeBytes("\(source)/big.bin", patternBytes(6 << 20))
+        let full = open("/dev/full", O_WRONLY)
+        XCTAssertGreaterThanOrEqual(full, 0)
+        defer { close(full) }
+        XCTAssertThrowsError(try TarWriter.packDirectory(source, toFileDescriptor: full)) { error in
+            XCTAssertTrue("\(error)".contains("No space left"), "\(error)")
+        }
     }
 
     func testCompressionSettingParsing() throws {

@@ -21,7 +21,13 @@ final class ArchiveInput {
         var st = stat()
         canCopyInKernel = fstat(fd, &st) == 0 && Posix.isRegular(st.st_mode)
         // Sniff the gzip magic from the first read.
-        let first = try Posix.read(fd, buffer.baseAddress!, bufferSize, what: "the tar archive")
+        // A pipe may deliver a single byte first: the magic needs two.
+        var first = try Posix.read(fd, buffer.baseAddress!, bufferSize, what: "the tar archive")
+        while first == 1 {
+            let more = try Posix.read(fd, buffer.baseAddress! + 1, bufferSize - 1, what: "the tar archive")
+            if more == 0 { break }
+            first += more
+        }
         if first >= 2 && buffer[0] == 0x1f && buffer[1] == 0x8b {
             let inflater = try Inflater(bufferSize: bufferSize)
             inflater.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<first]))

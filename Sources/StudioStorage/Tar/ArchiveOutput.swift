@@ -1,22 +1,33 @@
 import Crypto
+import Dispatch
 import Glibc
 
 /// A buffered sink for archive bytes: optionally gzips them, and hashes exactly the bytes that reach the
 /// file descriptor with SHA-256 in the same pass (the blobstore key is the hash of the stored object).
-final class ArchiveOutput {
+///
+/// Double-buffered: while the caller fills one buffer (reading source files into it), a helper thread
+/// compresses, hashes and writes the other, so hashing overlaps the reads instead of adding to them.
+/// `@unchecked Sendable` because a buffer is handed to the helper only between `idle.wait()` and its
+/// `idle.signal()`, which order every access to the buffers, the hasher and `failure`.
+final class ArchiveOutput: @unchecked Sendable {
     private let fd: Int32
-    private let buffer: UnsafeMutableRawBufferPointer
+    private let buffers: [UnsafeMutableRawBufferPointer]
+    private var current = 0
+    private var buffer: UnsafeMutableRawBufferPointer { buffers[current] }
     private var used = 0
     private var hasher = SHA256()
     private let deflater: Deflater?
+    private let helper = DispatchQueue(label: "studio.tar.output")
+    private let idle = DispatchSemaphore(value: 1)
+    private var failure: Error?
     /// Uncompressed tar bytes accepted so far (for record padding).
     private(set) var tarBytes: Int64 = 0
     /// Bytes written to the descriptor so far.
     private(set) var storedBytes: Int64 = 0
 
-    init(fd: Int32, compression: TarCompression, bufferSize: Int = 4 << 20) throws {
+    init(fd: Int32, compression: TarCompression, bufferSize: Int = 2 << 20) throws {
         self.fd = fd
-        buffer = .allocate(byteCount: bufferSize, alignment: 4096)
+        buffers = [.allocate(byteCount: bufferSize, alignment: 4096), .allocate(byteCount: bufferSize, alignment: 4096)]
         switch compression {
         case .none: deflater = nil
         case .gzip(let level): deflater = try Deflater(level: level, bufferSize: 1 << 20)
@@ -24,7 +35,10 @@ final class ArchiveOutput {
     }
 
     deinit {
-        buffer.deallocate()
+        // The helper may still hold a buffer when an error ended the archive early.
+        idle.wait()
+        idle.signal()  // libdispatch traps if a semaphore dies below its initial value
+        buffers.forEach { $0.deallocate() }
     }
 
     /// Appends bytes (headers, padding).
@@ -71,21 +85,38 @@ final class ArchiveOutput {
         return count - remaining
     }
 
-    /// Passes the buffer on: through gzip if asked, then hash and write.
+    /// Hands the filled buffer to the helper (gzip if asked, then hash and write) and switches to the other one.
     func flush() throws {
         guard used > 0 else { return }
-        let pending = UnsafeRawBufferPointer(rebasing: buffer[0..<used])
-        if let deflater {
-            try deflater.deflate(pending, finish: false) { try store($0) }
-        } else {
-            try store(pending)
+        idle.wait()
+        if let failure {
+            idle.signal()
+            throw failure
         }
+        let index = current, count = used
+        helper.async { [self] in
+            let pending = UnsafeRawBufferPointer(rebasing: buffers[index][0..<count])
+            do {
+                if let deflater {
+                    try deflater.deflate(pending, finish: false) { try store($0) }
+                } else {
+                    try store(pending)
+                }
+            } catch {
+                failure = error
+            }
+            idle.signal()
+        }
+        current ^= 1
         used = 0
     }
 
     /// Flushes everything (and ends the gzip stream); returns the lowercase hex SHA-256 of the stored bytes.
     func finish() throws -> String {
         try flush()
+        idle.wait()
+        defer { idle.signal() }
+        if let failure { throw failure }
         if let deflater { try deflater.deflate(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) { try store($0) } }
         return hasher.finalize().map { byte in
             let digits = Array("0123456789abcdef".utf8)

@@ -9,6 +9,7 @@ public struct TarEntry: Sendable, Equatable {
     public var pathBytes: [UInt8]
     /// The link target of a symlink or hard link, as stored.
     public var linkTargetBytes: [UInt8]
+    /// Regular file, directory, link, device or FIFO.
     public var kind: TarEntryKind
     /// Content size in bytes (0 for everything but regular files).
     public var size: Int64
@@ -16,8 +17,10 @@ public struct TarEntry: Sendable, Equatable {
     public var mode: UInt32
     /// Modification time in seconds since the epoch (fractional with PAX).
     public var mtime: Double
+    /// Numeric owner and group ids as stored (not applied on extraction).
     public var uid: Int64
     public var gid: Int64
+    /// Owner and group names as stored (may be empty).
     public var uname: String
     public var gname: String
 

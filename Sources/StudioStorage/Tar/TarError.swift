@@ -1,6 +1,8 @@
 /// Why reading, writing or extracting a tar archive failed, in one line a user can act on.
 public struct TarError: Error, CustomStringConvertible, Sendable {
+    /// The one-line message.
     public var description: String
+    /// An error with the given message.
     public init(_ description: String) { self.description = description }
 
     /// An error about one archive member, e.g. `tar member '../x': refused: ...`.

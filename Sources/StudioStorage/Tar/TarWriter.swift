@@ -12,6 +12,7 @@ public struct TarDigest: Sendable, Equatable {
 
 /// A file's modification time with nanoseconds, as `stat` reports it.
 public struct TarTime: Sendable, Equatable {
+    /// Whole seconds since the epoch, and the nanoseconds past them.
     public var seconds: Int64
     public var nanoseconds: Int64
     /// A time from `stat`-style seconds and nanoseconds.
