@@ -7,8 +7,38 @@ import XCTest
 import _CryptoExtras
 @testable import StudioCredentials
 
-/// A test RSA key, generated once per process (generation takes a moment).
-let testRSAKey = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
+/// A fixed RSA key made for these tests only (made with `openssl genpkey`; generating one in a
+/// debug build of BoringSSL takes minutes).
+let testRSAKey = try! _RSA.Signing.PrivateKey(pemRepresentation: """
+-----BEGIN PRIVATE KEY-----
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDbpN9YNH4JNXNp
+oKNGcvHhb0VlVvTMd1CsQMJNzTs6+lP5eudZqh+gaQIZ35w8WORyetVRX2rrHJTd
+lmVPFg5T6etyW1fU/4qwssZot8h5rMcGjZcRij/GYhnkMlWWFxJDOr8vmdRPeSNy
+ZGCHvmBHBJDPvdiHbvrOu3kQ+wHj1fKPQxsgYw1zVeAacDpurQ+qPxXAMrQG0Ad8
+zRSXNZVNXPZcAg6gskHqJvqe/Pcgh1cY7qdGebW+K2cqOXD20ndOdGH0HMvyafNQ
+nLPYI27tWb4jZhoceHtFlucvzSOxCQsFiIhK3sFjg7CUDBj0tNutMogFooGmbBgD
+AAkXjkKlAgMBAAECggEAV0zeSuA+UimxEEQ9cVRhiHFiG0fnL9eitHxe3m6awrPZ
+qbjseGqSfH8QSzliD2hjkI7694dd50oqbzKGXNtO4ZKBtyfQLsRNGzNLgja+E4KV
+bqjbaSjSdWbrlJRfCTNtWlRgxio1xUrISIDWD04fVUrexftWs2nsfTvtgE7MLwJP
+ip5oH5qlGg93NGLPaOlL/LjR2fetYaTqqOavbSAyTx9tCURngvaS7z6wPuokyObj
+/BjK3eapQWil34ZKbrktX69eiis3hG8UipeIkVm1B1RCv8kYyo1GTJIGl1bO2FE8
++Waus4o+BmYw5pLVT+pYPcYyv8FwmtF5WnZV3+7n5wKBgQDxAgZUH94AdMCm3m10
+6FtRyUdvRsb2ibXYxBErjJv3wLuAfeAKu+7quy2nlcn3qQk8HAf8iE86/95EjaCb
+lPIGhAmcll+1/R6w3KZM/X8rlTQgAcupDAqiBEVinPPAEsfQwjidDhOnf8i4AtVU
+Ir5NYA431rHnxqXwGhtEQ+eeuwKBgQDpTqJ7q/LdZDJuhHTa3RZMlBxdxmvrJ8i2
+ODZTzYnhuMemV27vUMFWMVJR/kCJ5+qOeYjlKZQuWdynLC4LerwwkTY78D6M/cO9
+NKfmhgV7JrhRGvJKsycQs0iXtbCWTc7v3rBBTq44sEZREvGckB69g1VCrOu7lf7t
+9esmEgZ+HwKBgQDo8m0NiNO6mx7O63Tep+wETEl4m++Zwhd7Ul/KORlTyf0xv/j6
+RxYx2gPR1K0nbUIY0HtDsrjqLQA4QLA5USjx9VOY/5u5OtQcXNl81xTBGnEMcs/Y
+MGRin0A1hcDwKPbrp56y5zVGE/P9L/fkX8SS40I65JCGl3Iydfle7UeGGwKBgQDA
+bMfcorxj1zE1L/BFV5X9wScIPRBjWmPTztcYFW1Ei6e3TWPE5GEhmvpfgAlw9KPj
+sN+0yq9Z72nrQ6gSdb9je1E07Hhaxy47DoPwwNcidJQO6N+vtsVgo84aupMT1Mb5
+1jyfEKrnPJQyaCJ40/FWs0yN+ptPE264i1zQAIv0VwKBgGFZvWWmo9jM1fWqwywa
+FPmWnYHDo0Xckmnao8hjhfXOoiiqKDAar3ouznjIrhepIawjlFLeuxO53eXkaO/M
+hiEGWj7oRo2OyiK2jJIjrMG/m3hNCJnmhTLzd96Iz+QkAa+mTzwpQ9Ds+9iZkHbm
+sd5z2nYX1PdjxNn5pM7ooG5J
+-----END PRIVATE KEY-----
+""")
 
 /// A service-account key file's JSON with `overrides` applied (nil removes a field).
 func serviceAccountJSON(_ overrides: [String: String?] = [:]) throws -> [UInt8] {
