@@ -80,6 +80,7 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         }
         let worker = RemoteWorker(queue: jobQueue, options: options, log: log)
         ProcessSupervisor.shared.start { signal in worker.requestShutdown(signal: signal) }
+        TerminationSignalRelay.install { signal in worker.requestShutdown(signal: signal) }
         let code = await worker.run()
         throw ExitCode(code)
     }

@@ -78,11 +78,13 @@ final class WorkerQueueTests: XCTestCase {
         let workers = try (0..<2).map { _ in try fixture.start(fixture.workerArguments(["--timeout", "2"])) }
         for (index, worker) in workers.enumerated() {
             XCTAssertEqual(worker.waitForExit(within: 150), 0, "worker \(index): \(worker.stderrText.suffix(2000))")
+            let problems = worker.stderrText.split(separator: "\n").filter { $0.contains(" warning ") || $0.contains(" error ") }
+            XCTAssertEqual(problems, [], "worker \(index)")
         }
         let lines = (fixture.scratchText("keys") ?? "").split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 50, "runs: \(lines.sorted())")
         XCTAssertEqual(Set(lines), Set(keys))
-        for key in keys { XCTAssertEqual(fixture.status(key), "finished", key) }
+        for key in keys { XCTAssertEqual(fixture.status(key), "finished", "\(key): \(fixture.info(key))") }
         XCTAssertEqual(fixture.readyMessages() + fixture.leasedMessages(), [])
     }
 
