@@ -37,8 +37,12 @@ final class WorkerControlTests: XCTestCase {
         XCTAssertEqual(stop.code, 0, stop.stderrText)
         XCTAssertTrue(stop.stdoutText.contains("stop requested"), stop.stdoutText)
         XCTAssertTrue(workerWaitUntil(15) { self.fixture.scratchText("got-term") != nil }, "the experiment got no SIGTERM: \(worker.stderrText)")
-        XCTAssertEqual(worker.waitForExit(within: 15), 0, worker.stderrText)
+        let code = try XCTUnwrap(worker.waitForExit(within: 15), "the worker did not finish: \(worker.stderrText)")
         XCTAssertEqual(fixture.status(key), "stopped")
+        // The handler exits 0, but the supervisor's second SIGTERM (to the group, then to the pid)
+        // can land during Python's shutdown and make it 143: what is recorded is what the worker returns.
+        XCTAssertEqual(fixture.info(key)["exit_code"] as? Int, Int(code), worker.stderrText)
+        XCTAssertTrue(code == 0 || code == 128 + SIGTERM, "exit \(code): \(worker.stderrText)")
         XCTAssertEqual(fixture.info(key)["reason"] as? String, "stopped on request")
         XCTAssertEqual(fixture.readyMessages() + fixture.leasedMessages(), [])
         let again = try fixture.run(["stop", key])

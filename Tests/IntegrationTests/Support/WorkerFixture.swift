@@ -21,6 +21,18 @@ final class WorkerFixture {
 
     private var started: [WorkerStudioProcess] = []
 
+    /// The directory of the interpreter `python3` resolves to (found once per test run).
+    private static let pythonDirectory: String? = {
+        guard let process = try? WorkerStudioProcess.spawn(
+            ["python3", "-c", "import os, sys; print(os.path.dirname(os.path.realpath(sys.executable)))"],
+            environment: ProcessInfo.processInfo.environment, cwd: "/",
+            outputDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("worker-python-\(UUID().uuidString)").path),
+            process.waitForExit(within: 30) == 0 else { return nil }
+        defer { try? FileManager.default.removeItem(atPath: (process.stdoutPath as NSString).deletingLastPathComponent) }
+        let directory = String(decoding: process.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return directory.isEmpty ? nil : directory
+    }()
+
     init() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("worker-e2e-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
@@ -34,6 +46,10 @@ final class WorkerFixture {
         studio = workerStudioExecutablePath()
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STUDIOML_") && !$0.key.hasPrefix("PIP_") }
         environment["STUDIOML_HOME"] = home
+        if let directory = WorkerFixture.pythonDirectory {
+            // The real interpreter first: a pyenv shim costs half a second per start.
+            environment["PATH"] = directory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        }
         environment["E2E_SCRATCH"] = scratch
         environment["PYTHONDONTWRITEBYTECODE"] = "1"
         // pip must never reach the network: it fails at once against a closed local port.
