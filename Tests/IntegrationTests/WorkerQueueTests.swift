@@ -42,6 +42,9 @@ final class WorkerQueueTests: XCTestCase {
         let first = try fixture.start(fixture.workerArguments(["--single-run", "--timeout", "-1"]))
         XCTAssertTrue(workerWaitUntil(30) { self.fixture.scratchText("ready") != nil }, "the experiment never started: \(first.stderrText)")
         XCTAssertEqual(fixture.leasedMessages().count, 1)
+        // What is still in the pipe dies with the worker: kill it once the first run's line is in its file.
+        let liveOutput = fixture.home + "/experiments/\(key)/output"
+        XCTAssertTrue(workerWaitUntil(10) { FileManager.default.contents(atPath: liveOutput) == Data("run 1\n".utf8) })
         first.send(SIGKILL)
         XCTAssertEqual(first.waitForExit(within: 10), 128 + SIGKILL)
         // A worker killed with -9 takes nobody with it (outside a container): end its orphan as a pod would.
@@ -108,6 +111,17 @@ final class WorkerQueueTests: XCTestCase {
         XCTAssertEqual(runCount(), 2)
         XCTAssertEqual(fixture.status(key), "finished")
         XCTAssertEqual(fixture.readyMessages() + fixture.leasedMessages(), [])
+    }
+
+    /// SIGTERM and SIGINT to an idle worker end it at once with 128+N, and without a warning.
+    func testIdleWorkerStopsAtOnceOnSIGTERMAndSIGINT() throws {
+        for signal in [SIGTERM, SIGINT] {
+            let worker = try fixture.start(fixture.workerArguments(["--timeout", "-1"]))
+            XCTAssertTrue(workerWaitUntil(10) { worker.stderrText.contains("worker listening") }, worker.stderrText)
+            worker.send(signal)
+            XCTAssertEqual(worker.waitForExit(within: 2), 128 + signal, worker.stderrText)
+            XCTAssertFalse(worker.stderrText.contains(" warning "), worker.stderrText)
+        }
     }
 
     /// A message redelivered after its experiment ended is acknowledged without running it again.
