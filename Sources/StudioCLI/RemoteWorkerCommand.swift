@@ -37,7 +37,8 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Quit after one experiment (a fresh container per experiment).")
     var singleRun = false
 
-    @Option(name: .long, help: ArgumentHelp("Seconds with no message before quitting; -1 listens forever.", valueName: "seconds"))
+    // Unconditional, or the documented `--timeout -1` is taken for an option and refused.
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Seconds with no message before quitting; -1 listens forever.", valueName: "seconds"))
     var timeout: Int = 100
 
     @Option(name: .long, help: ArgumentHelp("Worker config file (YAML or JSON); experiments use the config in their message.", valueName: "file"))
@@ -79,6 +80,7 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         }
         let worker = RemoteWorker(queue: jobQueue, options: options, log: log)
         ProcessSupervisor.shared.start { signal in worker.requestShutdown(signal: signal) }
+        TerminationSignalRelay.install { signal in worker.requestShutdown(signal: signal) }
         let code = await worker.run()
         throw ExitCode(code)
     }

@@ -128,6 +128,7 @@ struct RunCommand: AsyncParsableCommand {
             options.idleTimeout = 0
             let worker = RemoteWorker(queue: queue, options: options, log: log)
             ProcessSupervisor.shared.start { signal in worker.requestShutdown(signal: signal) }
+            TerminationSignalRelay.install { signal in worker.requestShutdown(signal: signal) }
             return await worker.run()
         } catch {
             log.error("cannot run the experiment: \(error)")

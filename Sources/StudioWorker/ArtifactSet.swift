@@ -34,7 +34,13 @@ struct ArtifactSet: Sendable {
                     throw WorkerError("artifact \(tag) is missing from storage (key \(key)); was the submission's upload interrupted? Submit the experiment again")
                 }
                 try ArtifactPacking.verifyBlob(partial, key: key)
-                try FileManager.default.moveItem(atPath: partial, toPath: cached)
+                // rename(2), not moveItem: another worker may have cached the same blob meanwhile,
+                // and moveItem then fails with "file exists", failing the experiment.
+                if rename(partial, cached) != 0 {
+                    let reason = String(cString: strerror(errno))
+                    try? FileManager.default.removeItem(atPath: partial)
+                    throw WorkerError("cannot put the downloaded blob \(key) into the cache at \(cached): \(reason)")
+                }
             }
             try ArtifactPacking.unpack(tar: cached, into: layout.path(for: tag))
             log.debug("unpacked artifact \(tag)", ["key": key])

@@ -55,6 +55,8 @@ public final class RemoteWorker: Sendable {
                 log.error("\(error)", ["queue": queue.name])
                 return ExitCode.configuration
             } catch {
+                // A shutdown cancels the receive: that is no queue failure to warn about and retry.
+                if case .workerShutdown(let signal)? = shutdown.reason { return ExitCode.stopped(by: signal) }
                 failures += 1
                 let backoff = Backoff.delay(attempt: failures)
                 log.warning("cannot receive from queue \(queue.name) (attempt \(failures), retrying in \(backoff)): \(error)")
