@@ -32,7 +32,7 @@ enum ExperimentTable {
         var lines = [
             "key:         \(record.key)",
             "status:      \(record.status.rawValue)",
-            "command:     \(([record.filename ?? "-"] + record.args).joined(separator: " "))",
+            "command:     \(([record.filename] + record.args).joined(separator: " "))",
             "added:       \(record.timeAdded.map(time) ?? "-")",
             "started:     \(record.timeStarted.map(time) ?? "-")",
             "checkpoint:  \(record.timeLastCheckpoint.map(time) ?? "-")",

@@ -109,7 +109,8 @@ public final class ProcessSupervisor: Sendable {
 
     private func signal(_ pids: Set<pid_t>, pid: pid_t, _ number: Int32) {
         _ = kill(-pid, number)
-        for target in pids { _ = kill(target, number) }
+        // Members of the group already got it: a second SIGTERM could land inside their handler.
+        for target in pids where ProcessTree.readStat(target)?.processGroup != pid { _ = kill(target, number) }
     }
 
     /// The still-running (non-zombie) members of the child's tree: tracked pids, their descendants,

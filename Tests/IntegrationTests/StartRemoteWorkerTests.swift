@@ -284,37 +284,23 @@ private struct SpawnedProcess {
 
     /// Waits up to `deadline` seconds; nil if it is still running then.
     func wait(deadline seconds: Double) -> ProcessResult? {
-        var status: Int32 = 0
-        let finished = waitUntil(deadline: seconds) { waitpid(self.pid, &status, WNOHANG) == self.pid }
-        guard finished else { return nil }
-        let signalNumber = status & 0x7f
+        guard let status = SupervisedProcess.wait(pid, timeout: seconds) else { return nil }
         defer { try? FileManager.default.removeItem(atPath: outputDirectory) }
         return ProcessResult(
-            status: signalNumber == 0 ? (status >> 8) & 0xff : 128 + signalNumber,
+            status: status,
             stdout: (try? String(contentsOfFile: outputDirectory + "/stdout", encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: outputDirectory + "/stderr", encoding: .utf8)) ?? "")
     }
 
     func killIfRunning() {
-        if kill(pid, 0) == 0 { kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
+        if kill(pid, 0) == 0 { kill(pid, SIGKILL); _ = SupervisedProcess.wait(pid, timeout: 10) }
     }
 }
 
 private func spawnProcess(_ argv: [String], environment: [String: String]) throws -> SpawnedProcess {
     let outputDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("proc-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputDirectory + "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, outputDirectory + "/stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    let cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { (cArguments + cEnvironment).forEach { free($0) } }
-    var pid: pid_t = 0
-    let error = posix_spawn(&pid, argv[0], &actions, nil, cArguments, cEnvironment)
-    guard error == 0 else { throw POSIXError(POSIXErrorCode(rawValue: error) ?? .EINVAL) }
+    let pid = try SupervisedProcess.spawn(argv, environment: environment, outputDirectory: outputDirectory)
     return SpawnedProcess(pid: pid, outputDirectory: outputDirectory)
 }
 
