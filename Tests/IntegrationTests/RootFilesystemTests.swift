@@ -1,0 +1,85 @@
+import XCTest
+import Glibc
+import StudioInit
+
+/// The static binary dropped into an "image": a minimal Debian root filesystem with python3 (made
+/// with debootstrap by scripts/make-test-rootfs.sh, cached), where `studio remote-worker` runs as
+/// PID 1 of a fresh PID namespace and works a real experiment from a local queue mounted in.
+final class RootFilesystemTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUp() async throws {
+        directory = try TemporaryDirectory()
+    }
+
+    override func tearDown() async throws {
+        directory.remove()
+    }
+
+    func testWorkerRunsAnExperimentAsPID1InADebianRootFilesystem() async throws {
+        let environment = ProcessEnvironment.current
+        guard let staticBinary = environment["STUDIO_STATIC_BINARY"] else {
+            throw XCTSkip("set STUDIO_STATIC_BINARY to a static release build of studio (make static) to run this test")
+        }
+        guard getuid() == 0 else { throw XCTSkip("needs root for PID namespaces, mounts and chroot") }
+        let rootfs = try await debianRootFilesystem(environment)
+
+        // Submit from the host into a STUDIOML_HOME that the root filesystem sees at /srv/studio.
+        let home = directory.file("home"), workspace = directory.file("workspace")
+        try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
+        try """
+            import os, sys
+            print("hello from", sys.argv[1:], flush=True)
+            proof = os.path.join(os.environ["STUDIOML_HOME"], "experiments", os.environ["STUDIOML_EXPERIMENT"], "modeldir", "proof.txt")
+            with open(proof, "w") as f:
+                f.write(f"{os.getppid()} {sys.version_info[0]}")
+            """.write(toFile: workspace + "/exp.py", atomically: true, encoding: .utf8)
+        var hostEnvironment = environment
+        hostEnvironment["STUDIOML_HOME"] = home
+        let submit = try SupervisedRun([try StudioBinary.path(), "run", "--queue", "local", "exp.py", "in a rootfs"],
+                                       in: directory, environment: hostEnvironment, workingDirectory: workspace)
+        let submitted = await submit.wait(timeout: 60)
+        XCTAssertEqual(submitted, .exited(0), submit.standardError)
+        let key = submit.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertFalse(key.isEmpty)
+
+        // An overlay keeps the cached root filesystem untouched; everything else happens inside the
+        // new mount namespace and disappears with it.
+        let merged = directory.file("merged")
+        let script = """
+            set -e
+            mkdir -p \(directory.file("upper")) \(directory.file("work")) \(merged)
+            mount -t overlay overlay -o lowerdir=\(rootfs),upperdir=\(directory.file("upper")),workdir=\(directory.file("work")) \(merged)
+            cp \(staticBinary) \(merged)/studio
+            mount -t proc proc \(merged)/proc
+            mkdir -p \(merged)/srv/studio
+            mount --bind \(home) \(merged)/srv/studio
+            STUDIOML_HOME=/srv/studio PATH=/usr/local/bin:/usr/bin:/bin exec chroot \(merged) /studio remote-worker --queue local --single-run --pip never
+            """
+        let worker = try SupervisedRun(["unshare", "--pid", "--fork", "--mount", "--kill-child", "sh", "-c", script],
+                                       in: directory, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        let status = await worker.wait(timeout: 120)
+        XCTAssertEqual(status, .exited(0), worker.standardError)
+        XCTAssertTrue(worker.standardOutput.contains("hello from ['in a rootfs']"), worker.standardOutput + worker.standardError)
+
+        // The experiment's parent was the worker, and the worker was PID 1.
+        let proof = try String(contentsOfFile: home + "/experiments/\(key)/modeldir/proof.txt", encoding: .utf8)
+        XCTAssertEqual(proof, "1 3")
+        let show = try SupervisedRun([try StudioBinary.path(), "status", key], in: directory, environment: hostEnvironment)
+        _ = await show.wait(timeout: 30)
+        XCTAssertTrue(show.standardOutput.contains("status:      finished"), show.standardOutput + show.standardError)
+    }
+
+    /// The cached root filesystem, made by scripts/make-test-rootfs.sh when missing.
+    private func debianRootFilesystem(_ environment: [String: String]) async throws -> String {
+        let path = environment["STUDIO_TEST_ROOTFS"] ?? "/var/cache/studio/rootfs-debian-python"
+        if access(path + "/.studio-rootfs-complete", F_OK) == 0 { return path }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let make = try SupervisedRun([repository + "/scripts/make-test-rootfs.sh", path], in: directory)
+        let status = await make.wait(timeout: 900)
+        guard status == .exited(0) else {
+            throw XCTSkip("could not build the Debian root filesystem (debootstrap): \(make.standardError.suffix(500))")
+        }
+        return path
+    }
+}
