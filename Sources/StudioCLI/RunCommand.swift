@@ -97,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
         if let ram { submission.resources["ram"] = .string(ram) }
         if let hdd { submission.resources["hdd"] = .string(hdd) }
 
-        let submitter = Submitter(config: studioConfig, home: home, log: log)
+        let submitter = Submitter(config: studioConfig, home: home, log: log, progress: TerminalProgress.ifTerminal())
         guard let queue else {
             throw ExitCode(await runHere(submission, submitter: submitter, home: home, environment: environment, log: log))
         }

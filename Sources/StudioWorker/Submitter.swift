@@ -43,11 +43,13 @@ public struct Submitter: Sendable {
     let config: StudioConfig
     let home: String
     let log: WorkerLog
+    let progress: (any SubmissionProgress)?
 
-    public init(config: StudioConfig, home: String, log: WorkerLog) {
+    public init(config: StudioConfig, home: String, log: WorkerLog, progress: (any SubmissionProgress)? = nil) {
         self.config = config
         self.home = home
         self.log = log
+        self.progress = progress
     }
 
     /// Submits one experiment to `queue`; returns its key.
@@ -102,9 +104,20 @@ public struct Submitter: Sendable {
         let local = absolutePath(path)
         let tar = scratch + "/pack-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tar"
         defer { try? FileManager.default.removeItem(atPath: tar) }
-        let digest = try ArtifactPacking.packForSubmission(local, toTar: tar, honourIgnoreFile: ignoreFile, compression: config.storage.compression)
+        let name = local.split(separator: "/").last.map(String.init) ?? local
+        let endPacking = progress?.begin("packing \(name)", total: treeSize(local), done: { fileSize(tar) })
+        let digest: String
+        do {
+            digest = try ArtifactPacking.packForSubmission(local, toTar: tar, honourIgnoreFile: ignoreFile, compression: config.storage.compression)
+            endPacking?()
+        } catch {
+            endPacking?()
+            throw error
+        }
         let key = "blobstore/\(digest).tar" + ArtifactPacking.extensionSuffix(config.storage.compression)
         if try await !storage.exists(key) {
+            let endUpload = progress?.begin("uploading \(name)", total: nil, done: { fileSize(tar) })
+            defer { endUpload?() }
             try await storage.upload(key, fromFile: tar)
         } else {
             log.debug("blob already stored", ["key": key])

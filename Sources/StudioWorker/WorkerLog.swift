@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import StudioModel
 
 /// The worker's log on stderr: human-readable lines by default, one JSON object a line with
 /// `--log-format json` (for Kubernetes log collectors). Never given a secret: callers log
@@ -61,19 +62,5 @@ public struct WorkerLog: Sendable {
 
 /// A JSON string literal for `text`.
 func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
+    JSONValue.string(text).serialized(.compact)
 }
