@@ -75,12 +75,12 @@ final class PubSubQueueTests: XCTestCase {
 
     func testExactlyOnceStaleAckIdIsALostLease() async throws {
         let fake = try FakePubSub(for: self, arguments: ["--pull-hold", "0.5"])
-        let create = try await fake.put("projects/studio-emulator/topics/eo", "{}")
+        let create = try await fake.put("projects/studio-emulator/topics/exactly-once", "{}")
         XCTAssertEqual(create, 200)
-        let subscription = try await fake.put("projects/studio-emulator/subscriptions/eo_sub",
-                                              #"{"topic":"projects/studio-emulator/topics/eo","ackDeadlineSeconds":10,"enableExactlyOnceDelivery":true}"#)
+        let subscription = try await fake.put("projects/studio-emulator/subscriptions/exactly-once_sub",
+                                              #"{"topic":"projects/studio-emulator/topics/exactly-once","ackDeadlineSeconds":10,"enableExactlyOnceDelivery":true}"#)
         XCTAssertEqual(subscription, 200)
-        let queue = try queue(fake, "eo")
+        let queue = try queue(fake, "exactly-once")
         try await queue.send(body("once"))
         let first = try received(try await queue.receive(lease: 1, wait: 10))
         let second = try received(try await queue.receive(lease: 30, wait: 10))  // redelivered after 1 s
