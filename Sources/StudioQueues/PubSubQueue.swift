@@ -87,32 +87,49 @@ public final class PubSubQueue: JobQueue, Sendable {
     public func receive(lease: Int, wait: Int) async throws -> QueueMessage? {
         let paths = try await ready(lease: lease)
         let deadline = ContinuousClock.now + .seconds(max(0, wait))
+        // Pulls are retried here rather than in the client, so a pull the server held until the client timeout
+        // counts as "nothing yet" and the whole receive stays within `wait` (plus one pull's timeout).
+        let pullClient = GoogleAPIClient(baseURL: client.baseURL, tokens: tokens, transport: client.transport,
+                                         retry: RetryPolicy(maxAttempts: 1))
+        var failures = 0
         while true {
             let remaining = deadline - ContinuousClock.now
             // The server holds a pull open while it waits for messages; the client timeout bounds that hold.
             let timeout = min(max(remaining, .seconds(1)), .seconds(90)) + .seconds(10)
-            let reply: HTTPReply
+            var transientError: QueueError?
             do {
-                reply = try await call {
-                    try await self.client.sendJSON("POST", paths.subscription + ":pull", json: #"{"maxMessages":1}"#, timeout: timeout)
+                let reply = try await call {
+                    try await pullClient.sendJSON("POST", paths.subscription + ":pull", json: #"{"maxMessages":1}"#, timeout: timeout)
                 }
-            } catch let error as QueueError where error.code == .transient && ContinuousClock.now >= deadline {
-                _ = error
-                return nil
-            }
-            guard reply.isSuccess else { throw failure(reply, doing: "pull from") }
-            if let message = try parsePull(reply.body) {
-                do {
-                    // Start the lease the worker asked for now: the subscription's default may be shorter.
-                    try await modifyAckDeadline(message.receipt, seconds: min(max(lease, 1), Self.maxAckDeadline))
-                    return message
-                } catch let error as QueueError where error.code == .leaseLost {
-                    continue  // an exactly-once subscription already expired this ack id
+                if RetryPolicy.isRetryable(status: reply.status) {
+                    transientError = failure(reply, doing: "pull from")
+                } else {
+                    guard reply.isSuccess else { throw failure(reply, doing: "pull from") }
+                    failures = 0
+                    if let message = try parsePull(reply.body) {
+                        do {
+                            // Start the lease the worker asked for now: the subscription's default may be shorter.
+                            try await modifyAckDeadline(message.receipt, seconds: min(max(lease, 1), Self.maxAckDeadline))
+                            return message
+                        } catch let error as QueueError where error.code == .leaseLost {
+                            continue  // an exactly-once subscription already expired this ack id
+                        }
+                    }
                 }
+            } catch let error as QueueError where error.code == .transient {
+                transientError = error
             }
-            if ContinuousClock.now >= deadline { return nil }
+            let now = ContinuousClock.now
+            if let transientError {
+                failures += 1
+                // One timed-out long poll at the end of the wait is an empty answer; repeated failures are not.
+                if now >= deadline { if failures > 1 { throw transientError } else { return nil } }
+                try await Task.sleep(for: min(client.retry.delay(after: failures), deadline - now))
+                continue
+            }
+            if now >= deadline { return nil }
             // An empty answer may come at once (the server's hold is best effort): pause, never spin.
-            try await Task.sleep(for: min(deadline - ContinuousClock.now, .seconds(1)))
+            try await Task.sleep(for: min(deadline - now, .seconds(1)))
         }
     }
 

@@ -106,6 +106,18 @@ final class PubSubQueueTests: XCTestCase {
         await assertQueueError(.transient) { try await queue.acknowledge(message) }
     }
 
+    func testPullsThatKeepFailingEndTheWaitWithATransientError() async throws {
+        let fake = try FakePubSub(for: self)
+        let queue = try queue(fake)
+        try await queue.send(body("later"))
+        try await fake.fail(next: 1000, status: 503, match: ":pull")
+        let start = ContinuousClock.now
+        await assertQueueError(.transient) { try await queue.receive(lease: 30, wait: 2) }
+        XCTAssertLessThan(secondsSince(start), 8)
+        let pulls = try await fake.count("pull")
+        XCTAssertEqual(pulls, 0)  // every pull was answered by the injected failure
+    }
+
     func testAnEmptyQueueIsPolledWithoutABusyLoop() async throws {
         let fake = try FakePubSub(for: self, arguments: ["--pull-hold", "0"])  // answers {} at once
         let queue = try queue(fake)
