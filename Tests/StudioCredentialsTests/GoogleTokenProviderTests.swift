@@ -257,4 +257,18 @@ final class GoogleTokenProviderTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("none.json"), "\(error)")
         }
     }
+
+    func testAnAPIClientFetchesANewTokenOnceAfterA401() async throws {
+        let directory = try makeTemporaryDirectory(for: self)
+        let server = try FakeGoogleAuthServer(for: self, directory: directory)
+        let provider = GoogleTokenProvider(source: .metadataServer(host: "127.0.0.1:\(server.port)"), environment: [:],
+                                           retry: quickRetry)
+        let client = GoogleAPIClient(baseURL: server.baseURL, tokens: provider, retry: quickRetry)
+        // The fake's generateAccessToken refuses any bearer but an STS token: 401 every time.
+        let reply = try await client.sendJSON("POST", "/v1/projects/-/serviceAccounts/x:generateAccessToken", json: #"{"scope":[]}"#)
+        XCTAssertEqual(reply.status, 401)
+        let requests = try server.requests()
+        XCTAssertEqual(requests.filter { $0["kind"] == .string("metadata") }.count, 2, "one token, then one more after the 401")
+        XCTAssertEqual(requests.filter { $0["kind"] == .string("impersonate") }.map { $0["bearer"] }, [.string("meta-1"), .string("meta-2")])
+    }
 }
