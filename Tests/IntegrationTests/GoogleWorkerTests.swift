@@ -125,6 +125,20 @@ final class GoogleWorkerTests: XCTestCase {
         // 8 s with a 3-s lease: more than two deadlines, kept by modifyAckDeadline every second.
         try await submit("long.py", body: "import time\ntime.sleep(8)\nprint('done')\n", key: "gcp-long", queue: "gcp-long")
         let worker = try studioRun(["remote-worker", "--queue", "gcp-long", "--single-run", "--timeout", "30", "--lease", "3"])
+        // Sample the fake while the experiment runs: the message must stay outstanding (deadline in the future)
+        // from its delivery to its acknowledgement, though each deadline is only 3 s.
+        var samples = 0
+        let sampling = Date().addingTimeInterval(60)
+        while Date() < sampling {
+            let message = await messages("gcp-long").first
+            if message?["acked"] as? Bool == true { break }
+            if (message?["deliveries"] as? Int ?? 0) >= 1 {
+                XCTAssertEqual(message?["outstanding"] as? Bool, true, "the lease lapsed while the experiment ran: \(message ?? [:])")
+                samples += 1
+            }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        XCTAssertGreaterThan(samples, 10, "the experiment ran for less than three deadlines")
         let exit = await worker.wait(timeout: 120)
         XCTAssertEqual(exit, .exited(0), worker.standardError)
         let state = await messages("gcp-long")
