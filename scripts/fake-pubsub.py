@@ -15,6 +15,7 @@
   and counters of requests per RPC.
 
 Usage: fake-pubsub.py --port-file F [--port P] [--pull-hold S] [--delivery-attempt] [--fail-first N]
+                      [--topic-propagation S]
 """
 import argparse, base64, itertools, json, os, re, threading, time, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -106,14 +107,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.count("createTopic")
                 if name in TOPICS:
                     return self.reply(409, error_body(409, "ALREADY_EXISTS", "Topic already exists"))
-                TOPICS[name] = {}
+                TOPICS[name] = {"created": time.time()}
                 return self.reply(200, {"name": name})
             if re.fullmatch(r"projects/[^/]+/subscriptions/[^/]+", name):
                 self.count("createSubscription")
                 if name in SUBS:
                     return self.reply(409, error_body(409, "ALREADY_EXISTS", "Subscription already exists"))
                 topic = body.get("topic")
-                if topic not in TOPICS:
+                if topic not in TOPICS or time.time() - TOPICS[topic].get("created", 0) < ARGS.topic_propagation:
                     return self.reply(404, error_body(404, "NOT_FOUND", "Topic not found"))
                 deadline = body.get("ackDeadlineSeconds") or 10
                 if not 10 <= deadline <= 600:
@@ -230,6 +231,8 @@ def main():
     parser.add_argument("--pull-hold", type=float, default=2.0)
     parser.add_argument("--delivery-attempt", action="store_true")
     parser.add_argument("--fail-first", type=int, default=0)
+    parser.add_argument("--topic-propagation", type=float, default=0.0,
+                        help="seconds a new topic stays invisible to subscription creation, as right after a real create")
     ARGS = parser.parse_args()
     if ARGS.fail_first:
         FAILS.append({"count": ARGS.fail_first, "status": 503, "match": ""})

@@ -239,7 +239,12 @@ public final class PubSubQueue: JobQueue, Sendable {
         let deadline = min(max(lease, Self.subscriptionAckDeadlineRange.lowerBound), Self.subscriptionAckDeadlineRange.upperBound)
         let json = #"{"topic":"# + Self.quote("projects/\(projectId)/topics/\(name)")
             + #","ackDeadlineSeconds":\#(deadline),"expirationPolicy":{}}"#
-        let reply = try await call { try await self.client.sendJSON("PUT", subscription, json: json) }
+        var reply = try await call { try await self.client.sendJSON("PUT", subscription, json: json) }
+        // A topic created a moment ago may not be visible yet (NOT_FOUND "right after create", §1.11).
+        for attempt in 1...5 where reply.status == 404 && topicReply.isSuccess {
+            try await Task.sleep(for: .seconds(attempt))
+            reply = try await call { try await self.client.sendJSON("PUT", subscription, json: json) }
+        }
         if reply.isSuccess || reply.status == 409 { return }
         if reply.status == 403 {
             let existing = try await call { try await self.client.send("GET", subscription) }

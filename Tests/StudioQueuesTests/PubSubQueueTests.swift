@@ -38,6 +38,16 @@ final class PubSubQueueTests: XCTestCase {
         XCTAssertEqual(text(second.body), "second")
     }
 
+    func testASubscriptionOnATopicNotYetVisibleIsCreatedOnceItIs() async throws {
+        let fake = try FakePubSub(for: self, arguments: ["--topic-propagation", "1.5"])
+        let queue = try queue(fake, "fresh-topic")
+        try await queue.send(body("first"))
+        let message = try received(try await queue.receive(lease: 30, wait: 10))
+        XCTAssertEqual(text(message.body), "first")
+        let creations = try await fake.count("createSubscription")
+        XCTAssertGreaterThan(creations, 1, "the first subscription PUT should have met the 404")
+    }
+
     func testReleaseRedeliversAtOnceAndCountsDeliveryAttempts() async throws {
         let fake = try FakePubSub(for: self, arguments: ["--delivery-attempt"])
         let queue = try queue(fake)
