@@ -58,8 +58,9 @@ public struct GoogleAPIClient: Sendable {
                     continue
                 }
                 if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
-            } catch let error as HTTPTransportError {
-                if attempt >= retry.maxAttempts { throw error }
+            } catch {
+                guard let failure = Self.transportFailure(error) else { throw error }
+                if attempt >= retry.maxAttempts { throw failure }
             }
             try await Task.sleep(for: retry.delay(after: attempt))
             attempt += 1
@@ -87,11 +88,41 @@ public struct GoogleAPIClient: Sendable {
                 let reply = try await transport.download(HTTPRequestSpec(method: "GET", url: url, headers: headers),
                                                          toFile: file, timeout: timeout)
                 if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
-            } catch let error as HTTPTransportError {
-                if attempt >= retry.maxAttempts { throw error }
+            } catch {
+                guard let failure = Self.transportFailure(error) else { throw error }
+                if attempt >= retry.maxAttempts { throw failure }
             }
             try await Task.sleep(for: retry.delay(after: attempt))
             attempt += 1
+        }
+    }
+
+    /// Sends `spec` (no auth added), retrying like `send`; for token endpoints and the metadata server.
+    public static func sendRetrying(transport: HTTPTransport, retry: RetryPolicy, timeout: Duration = .seconds(60),
+                                    _ request: () throws -> HTTPRequestSpec) async throws -> HTTPReply {
+        let spec = try request()
+        var attempt = 1
+        while true {
+            try Task.checkCancellation()
+            do {
+                let reply = try await transport.send(spec, timeout: timeout)
+                if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
+            } catch {
+                guard let failure = transportFailure(error) else { throw error }
+                if attempt >= retry.maxAttempts { throw failure }
+            }
+            try await Task.sleep(for: retry.delay(after: attempt))
+            attempt += 1
+        }
+    }
+
+    /// The error as a transport failure (worth retrying), or nil for cancellation and credential problems.
+    /// The client reports refused connections and timeouts as NIO errors, not only `HTTPTransportError`.
+    static func transportFailure(_ error: any Error) -> HTTPTransportError? {
+        switch error {
+        case is CancellationError, is CredentialsError: return nil
+        case let error as HTTPTransportError: return error
+        default: return HTTPTransportError("\(error)")
         }
     }
 

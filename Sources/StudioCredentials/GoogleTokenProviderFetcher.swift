@@ -33,6 +33,8 @@ public final class GoogleTokenFetcher: CredentialProvider, Sendable {
     private let now: @Sendable () -> Date
     /// Whether the metadata server ever answered: until it has, silence means "not on Google Cloud" (a
     /// configuration error); after, it is a passing outage.
+    /// The metadata server is on the host (or the node): it answers at once or not at all (Python waits 3 s too).
+    static let metadataTimeout: Duration = .seconds(3)
     private let metadataServerAnswered = Atomic<Bool>(false)
 
     /// A fetcher for `source` asking for `scopes`; the parsed file in `source` is only a first check, the file is
@@ -96,7 +98,7 @@ public final class GoogleTokenFetcher: CredentialProvider, Sendable {
     /// The project the metadata server reports (`project/project-id`); nil when not on a metadata-server source.
     public func metadataProjectId() async throws -> String? {
         guard case let .metadataServer(host) = origin else { return nil }
-        let reply = try await retry.send(transport) {
+        let reply = try await GoogleAPIClient.sendRetrying(transport: transport, retry: retry, timeout: Self.metadataTimeout) {
             HTTPRequestSpec(method: "GET", url: "http://\(host)/computeMetadata/v1/project/project-id",
                             headers: [("Metadata-Flavor", "Google")])
         }
@@ -113,7 +115,7 @@ public final class GoogleTokenFetcher: CredentialProvider, Sendable {
         let url = scopes.isEmpty ? base : base + "?scopes=" + scopes.map { Encoding.uriEncode($0, keepSlash: false) }.joined(separator: ",")
         let reply: HTTPReply
         do {
-            reply = try await retry.send(transport) {
+            reply = try await GoogleAPIClient.sendRetrying(transport: transport, retry: retry, timeout: Self.metadataTimeout) {
                 HTTPRequestSpec(method: "GET", url: url, headers: [("Metadata-Flavor", "Google")])
             }
         } catch let error as HTTPTransportError {
@@ -132,7 +134,7 @@ public final class GoogleTokenFetcher: CredentialProvider, Sendable {
         case .file:
             subjectToken = try account.readSubjectTokenFile()
         case let .url(url, headers):
-            let reply = try await retry.send(transport) {
+            let reply = try await GoogleAPIClient.sendRetrying(transport: transport, retry: retry) {
                 HTTPRequestSpec(method: "GET", url: url, headers: headers.map { (name: $0.key, value: $0.value) })
             }
             guard reply.isSuccess else {
@@ -161,7 +163,7 @@ public final class GoogleTokenFetcher: CredentialProvider, Sendable {
         body += #","lifetime":"\#(account.tokenLifetimeSeconds ?? 3600)s"}"#
         let bytes = Array(body.utf8)
         let receivedAt = now()
-        let reply = try await retry.send(transport) {
+        let reply = try await GoogleAPIClient.sendRetrying(transport: transport, retry: retry) {
             HTTPRequestSpec(method: "POST", url: impersonationURL,
                             headers: [("Authorization", "Bearer " + stsToken.token), ("Content-Type", "application/json")],
                             body: .bytes(bytes))
@@ -180,7 +182,7 @@ public final class GoogleTokenFetcher: CredentialProvider, Sendable {
         let allHeaders: [(name: String, value: String)] = headers
             + [(name: "Content-Type", value: "application/x-www-form-urlencoded"), (name: "Accept", value: "application/json")]
         let receivedAt = now()
-        let reply = try await retry.send(transport) {
+        let reply = try await GoogleAPIClient.sendRetrying(transport: transport, retry: retry) {
             HTTPRequestSpec(method: "POST", url: url, headers: allHeaders, body: .bytes(bytes))
         }
         return try parseTokenReply(reply, source: "the token endpoint \(HTTPTransport.redactedURL(url))",

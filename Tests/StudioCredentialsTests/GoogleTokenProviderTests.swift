@@ -271,4 +271,27 @@ final class GoogleTokenProviderTests: XCTestCase {
         XCTAssertEqual(requests.filter { $0["kind"] == .string("metadata") }.count, 2, "one token, then one more after the 401")
         XCTAssertEqual(requests.filter { $0["kind"] == .string("impersonate") }.map { $0["bearer"] }, [.string("meta-1"), .string("meta-2")])
     }
+
+    func testAMetadataServerThatNeverAnsweredIsAConfigurationError() async throws {
+        // Port 9 on loopback: nothing listens, as off Google Cloud.
+        let provider = GoogleTokenProvider(source: .metadataServer(host: "127.0.0.1:9"), environment: [:],
+                                           retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(10)))
+        let start = Date()
+        defer { XCTAssertLessThan(Date().timeIntervalSince(start), 9, "each attempt is bounded by the 3-s metadata timeout") }
+        do {
+            _ = try await provider.accessToken()
+            XCTFail("a token without a metadata server")
+        } catch let error as CredentialsError {
+            XCTAssertEqual(error.code, .notFound)
+            XCTAssertTrue(error.message.contains("GOOGLE_APPLICATION_CREDENTIALS"), error.message)
+        }
+    }
+
+    func testEmulatorEndpointsAndErrorSummaries() {
+        XCTAssertEqual(GoogleAPIClient.endpoint(emulatorHost: "localhost:8085", defaultURL: "https://x").url, "http://localhost:8085")
+        XCTAssertEqual(GoogleAPIClient.endpoint(emulatorHost: "http://h:1", defaultURL: "https://x").url, "http://h:1")
+        XCTAssertFalse(GoogleAPIClient.endpoint(emulatorHost: nil, defaultURL: "https://x").isEmulator)
+        let reply = HTTPReply(status: 403, headers: [], body: Array(#"{"error":{"code":403,"message":"User not authorized","status":"PERMISSION_DENIED"}}"#.utf8))
+        XCTAssertEqual(GoogleAPIClient.errorSummary(reply), "HTTP 403 PERMISSION_DENIED: User not authorized")
+    }
 }
