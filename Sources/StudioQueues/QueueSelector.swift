@@ -12,6 +12,6 @@ public enum QueueSelector {
         if name.hasPrefix("rmq_") {
             throw QueueError(.unusable, "queue \(name) is a RabbitMQ queue, which studio does not support; use a local, SQS (sqs_…) or Pub/Sub queue")
         }
-        throw QueueError(.unusable, "queue \(name) is a Google Pub/Sub queue, which this build does not support yet; use a local queue (--queue local)")
+        return try PubSubQueue.fromProcessEnvironment(name: name)
     }
 }

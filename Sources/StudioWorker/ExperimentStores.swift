@@ -19,6 +19,20 @@ struct ExperimentStores: Sendable {
             var root = section.endpoint ?? home + "/store"
             if root.hasPrefix("file://") { root.removeFirst("file://".count) }
             return try LocalObjectStore(root: root)
+        case "gcs", "gs", "gcloud":
+            // StudioML names the bucket in `bucket`; a `gs://bucket` endpoint is accepted too.
+            var bucket = section.bucket
+            if bucket == nil, let endpoint = section.endpoint, endpoint.hasPrefix("gs://") {
+                bucket = String(endpoint.dropFirst("gs://".count).prefix { $0 != "/" })
+            }
+            guard let bucket, !bucket.isEmpty else {
+                throw WorkerError("\(role).type \(section.type) needs a bucket: set \(role).bucket in the config")
+            }
+            do {
+                return try GCSObjectStore.fromProcessEnvironment(bucket: bucket)
+            } catch {
+                throw WorkerError("\(role): \(error)")
+            }
         case let other:
             throw WorkerError("\(role).type \(other) is not supported by this build; use local (set \(role).type: local in the config)")
         }
