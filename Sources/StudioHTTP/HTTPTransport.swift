@@ -136,7 +136,10 @@ public final class HTTPTransport: Sendable {
         }
         do {
             return try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
-        } catch let error as HTTPClientError {
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // Connection refused, resets, timeouts, TLS failures: all worth a retry.
             throw HTTPTransportError("\(spec.method) \(Self.redactedURL(spec.url)): \(error)")
         }
     }

@@ -9,7 +9,8 @@ final class LeaseKeeper: Sendable {
     /// Starts extending `message`'s lease on `queue` by `lease` seconds every `lease / 3` seconds.
     init(queue: any JobQueue, message: QueueMessage, lease: Int, log: WorkerLog) {
         task = Task {
-            let period = max(1, lease / 3)
+            // Pub/Sub caps one extension at 600 s: renew well within that, whatever the lease.
+            let period = max(1, min(lease, 600) / 3)
             var failures = 0
             while !Task.isCancelled {
                 // After a failed extension, retry sooner: the lease still has two thirds left.
