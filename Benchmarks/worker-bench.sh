@@ -12,6 +12,10 @@ set -euo pipefail
 STUDIO=$(realpath "${1:-dist/studio}")
 N=${N:-40}
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time; }
+# Experiments and the peer both run the real interpreter, not a version manager's shim (pyenv's
+# adds ~40 forks and 100+ ms to every start, which would drown what is measured here).
+PATH="$(dirname "$(python3 -c 'import sys; print(sys.executable)')"):$PATH"
+export PATH
 work=$(mktemp -d /tmp/studio-worker-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export STUDIOML_HOME=$work/home

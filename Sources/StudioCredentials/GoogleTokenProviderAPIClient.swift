@@ -135,7 +135,7 @@ public struct GoogleAPIClient: Sendable {
     public static func errorSummary(_ reply: HTTPReply) -> String {
         let text = reply.bodyText
         func field(_ name: String) -> String? {
-            guard let range = text.range(of: "\"\(name)\"") else { return nil }
+            guard let range = text.firstRange(of: "\"\(name)\"") else { return nil }
             let rest = text[range.upperBound...].drop { $0 == " " || $0 == ":" }
             guard rest.first == "\"" else { return nil }
             let value = rest.dropFirst().prefix { $0 != "\"" }

@@ -214,7 +214,7 @@ public final class GCSObjectStore: ListableObjectStore, Sendable {
 
     /// The path and query of an absolute URL.
     static func pathAndQuery(_ url: String) -> String? {
-        guard let scheme = url.range(of: "://") else { return nil }
+        guard let scheme = url.firstRange(of: "://") else { return nil }
         let rest = url[scheme.upperBound...]
         return rest.firstIndex(of: "/").map { String(rest[$0...]) }
     }

@@ -40,7 +40,7 @@ enum PipRequirements {
         for line in freezeLines {
             let trimmed = line.trimmingWhitespace()
             guard let name = name(of: trimmed) else { continue }
-            let version = trimmed.range(of: "==").map { String(trimmed[$0.upperBound...]).trimmingWhitespace() }
+            let version = trimmed.firstRange(of: "==").map { String(trimmed[$0.upperBound...]).trimmingWhitespace() }
             installed[canonicalName(name)] = version ?? ""
         }
         var result: [String] = []
@@ -50,7 +50,7 @@ enum PipRequirements {
             let canonical = canonicalName(name)
             if packagingTools.contains(canonical) { continue }
             guard let have = installed[canonical] else { result.append(line); continue }
-            if let pin = line.range(of: "==") {
+            if let pin = line.firstRange(of: "==") {
                 let wanted = String(line[pin.upperBound...]).split(separator: ";").first.map { String($0).trimmingWhitespace() } ?? ""
                 if !wanted.isEmpty && wanted != have { result.append(line) }
             }

@@ -44,8 +44,9 @@ public final class RemoteWorker: Sendable {
         log.info("worker listening", ["queue": queue.name])
         while true {
             if case .workerShutdown(let signal)? = shutdown.reason { return ExitCode.stopped(by: signal) }
+            // `--timeout 0` drains without waiting at all; otherwise wait in steps of at most 20 s.
             let waitSeconds = options.idleTimeout.map { timeout in
-                max(1, min(20, timeout - Int((ContinuousClock.now - lastWork).components.seconds)))
+                timeout == 0 ? 0 : max(1, min(20, timeout - Int((ContinuousClock.now - lastWork).components.seconds)))
             } ?? 20
             let message: QueueMessage?
             do {

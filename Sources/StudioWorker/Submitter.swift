@@ -63,7 +63,7 @@ public struct Submitter: Sendable {
         var resources = config.resourcesNeeded.json
         for (name, value) in submission.resources { resources[name] = value }
         let (filename, arguments) = submission.module
-            ? ("-m", [submission.script.replacingOccurrences(of: "::", with: ".")] + submission.arguments)
+            ? ("-m", [submission.script.replacing("::", with: ".")] + submission.arguments)
             : (submission.script, submission.arguments)
         let workspace = try await uploadImmutable(submission.workspace, ignoreFile: true, scratch: scratch, storage: stores.storage)
         var artifacts = Artifact.defaults(
