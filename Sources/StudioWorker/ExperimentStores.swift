@@ -19,6 +19,8 @@ struct ExperimentStores: Sendable {
             var root = section.endpoint ?? home + "/store"
             if root.hasPrefix("file://") { root.removeFirst("file://".count) }
             return try LocalObjectStore(root: root)
+        case "s3":
+            return try S3ObjectStore(config: section, role: role)
         case let other:
             throw WorkerError("\(role).type \(other) is not supported by this build; use local (set \(role).type: local in the config)")
         }
