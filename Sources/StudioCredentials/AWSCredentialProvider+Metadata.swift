@@ -83,7 +83,10 @@ extension AWSCredentialProvider {
                 do {
                     let reply = try await transport.send(request, timeout: .seconds(2))
                     if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
-                } catch let error as HTTPTransportError {
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    // Connection errors come as HTTPTransportError or as NIO's own errors (refused, reset).
                     if attempt >= retry.maxAttempts {
                         throw CredentialsError(.notFound, "EC2 instance metadata at \(base) did not answer: \(error)")
                     }

@@ -77,7 +77,7 @@ struct SQSClient: Sendable {
             let credentials = try await chain.credentials()
             let signer = AWSSigner(credentials: credentials, region: chain.region, service: "sqs")
             let url = endpoint
-            let reply = try await retry.send(transport) {
+            let reply = try await send {
                 let signed = try signer.signSQSRequest(action: action, url: url, body: bytes, date: Date())
                 return HTTPRequestSpec(method: "POST", url: url, headers: signed.headers, body: .bytes(bytes))
             }
@@ -96,6 +96,26 @@ struct SQSClient: Sendable {
             } catch {
                 throw QueueError(.transient, "SQS \(action) answered something that is not JSON: \(reply.bodyText.prefix(200))")
             }
+        }
+    }
+
+    /// Sends with the retry policy's backoff on 429/5xx and on every transport failure (NIO's connection
+    /// errors included, which the transport does not all wrap); returns the last reply once attempts run out.
+    private func send(_ request: () throws -> HTTPRequestSpec) async throws -> HTTPReply {
+        var attempt = 1
+        while true {
+            do {
+                let reply = try await transport.send(try request(), timeout: .seconds(60))
+                if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
+            } catch let error as CredentialsError {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if attempt >= retry.maxAttempts { throw HTTPTransportError("SQS at \(endpoint): \(error)") }
+            }
+            try await Task.sleep(for: retry.delay(after: attempt))
+            attempt += 1
         }
     }
 }

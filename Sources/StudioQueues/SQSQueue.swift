@@ -177,6 +177,13 @@ public final class SQSQueue: CountableQueue {
             throw QueueError(.transient, "cannot \(what) SQS queue \(name) at \(endpoint): \(error)")
         } catch let error as CredentialsError {
             throw QueueError(.unusable, "cannot \(what) SQS queue \(name): \(error)")
+        } catch let error as QueueError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // NIO's connection errors (refused, reset) are not all wrapped by the transport.
+            throw QueueError(.transient, "cannot \(what) SQS queue \(name) at \(endpoint): \(error)")
         }
     }
 

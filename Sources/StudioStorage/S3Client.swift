@@ -161,10 +161,13 @@ struct S3Client: Sendable {
                     continue
                 }
                 if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
-            } catch let error as HTTPTransportError {
-                if attempt >= retry.maxAttempts { throw StorageError("S3 \(operation) failed: \(error)") }
             } catch let error as CredentialsError {
                 throw StorageError("S3 \(operation): \(error)")
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // Transport failures: HTTPTransportError, or NIO's connection errors (refused, reset).
+                if attempt >= retry.maxAttempts { throw StorageError("S3 \(operation) failed: \(error)") }
             }
             try await Task.sleep(for: retry.delay(after: attempt))
             attempt += 1

@@ -30,7 +30,7 @@ final class MotoServer: @unchecked Sendable {
     }
 
     func stop() async {
-        kill(run.pid, SIGTERM)
+        kill(run.pid, SIGKILL)
         _ = await run.wait(timeout: 10)
     }
 

@@ -48,9 +48,9 @@ final class MotoServer: @unchecked Sendable {
         throw XCTSkip("moto's server did not accept connections within 30 s")
     }
 
-    /// Stops the server and reaps it.
+    /// Stops the server (SIGKILL: a test process may block SIGTERM, and spawned children inherit the mask) and reaps it.
     func stop() {
-        kill(pid, SIGTERM)
+        kill(pid, SIGKILL)
         var status: Int32 = 0
         let deadline = Date().addingTimeInterval(5)
         while waitpid(pid, &status, WNOHANG) == 0 {
@@ -186,7 +186,7 @@ server.serve_forever()
     }
 
     func stop() {
-        kill(pid, SIGTERM)
+        kill(pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }

@@ -83,7 +83,8 @@ final class SQSQueueTests: XCTestCase {
     func testExtendingTheLeaseKeepsTheMessageHidden() async throws {
         let queue = try makeQueue()
         try await queue.send(Data("long".utf8))
-        let message = try XCTUnwrap(try await queue.receive(lease: 2, wait: 5))
+        let received = try await queue.receive(lease: 2, wait: 5)
+        let message = try XCTUnwrap(received)
         try await queue.extendLease(message, seconds: 30)
         // Well past the first lease of 2 s, the message must still be hidden.
         let start = ContinuousClock.now
@@ -97,7 +98,8 @@ final class SQSQueueTests: XCTestCase {
     func testExtendingPastTheTwelveHourCapIsALostLease() async throws {
         let queue = try makeQueue()
         try await queue.send(Data("capped".utf8))
-        let message = try XCTUnwrap(try await queue.receive(lease: 30, wait: 5))
+        let received = try await queue.receive(lease: 30, wait: 5)
+        let message = try XCTUnwrap(received)
         do {
             try await queue.extendLease(message, seconds: SQSQueue.maximumVisibility + 60)
             XCTFail("expected the 12-hour cap")
