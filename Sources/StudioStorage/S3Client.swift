@@ -52,29 +52,12 @@ enum S3XML {
         return results
     }
 
-    /// The text with `&lt;` `&gt;` `&quot;` `&apos;` `&amp;` and numeric entities decoded.
+    /// The text with the five predefined XML entities decoded (`&amp;` last, so `&amp;lt;` stays `&lt;`).
     static func decodeEntities(_ text: String) -> String {
         guard text.contains("&") else { return text }
-        var out = ""
-        var rest = text[...]
-        while let amp = rest.firstIndex(of: "&") {
-            out += rest[..<amp]
-            guard let semicolon = rest[amp...].firstIndex(of: ";") else { break }
-            let entity = rest[rest.index(after: amp)..<semicolon]
-            switch entity {
-            case "lt": out += "<"
-            case "gt": out += ">"
-            case "quot": out += "\""
-            case "apos": out += "'"
-            case "amp": out += "&"
-            default:
-                let number = entity.hasPrefix("#x") ? UInt32(entity.dropFirst(2), radix: 16)
-                    : entity.hasPrefix("#") ? UInt32(entity.dropFirst()) : nil
-                if let number, let scalar = Unicode.Scalar(number) { out.unicodeScalars.append(scalar) } else { out += "&" + entity + ";" }
-            }
-            rest = rest[rest.index(after: semicolon)...]
-        }
-        return out + rest
+        return text.replacing("&lt;", with: "<").replacing("&gt;", with: ">").replacing("&quot;", with: "\"")
+            .replacing("&apos;", with: "'").replacing("&#13;", with: "\r").replacing("&#10;", with: "\n")
+            .replacing("&amp;", with: "&")
     }
 
     /// `text` with the five XML special characters escaped.
