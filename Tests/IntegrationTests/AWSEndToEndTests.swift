@@ -73,8 +73,8 @@ final class AWSEndToEndTests: XCTestCase {
 
     /// Runs a boto3 snippet against moto; returns its stdout.
     private func boto3(_ code: String) async throws -> String {
-        let script = "import boto3, json, sys\ns3 = boto3.client('s3', endpoint_url='\(moto.endpoint)')\n"
-            + "sqs = boto3.client('sqs', endpoint_url='\(moto.endpoint)')\n" + code
+        let script = "import boto3, json, sys\ns3 = boto3.client('s3', region_name='us-east-1', endpoint_url='\(moto.endpoint)')\n"
+            + "sqs = boto3.client('sqs', region_name='us-east-1', endpoint_url='\(moto.endpoint)')\n" + code
         let run = try SupervisedRun(["python3", "-c", script], in: directory, environment: environment(home: directory.file("py")))
         let status = await run.wait(timeout: 60)
         XCTAssertEqual(status.shellCode, 0, run.standardError)
