@@ -102,7 +102,14 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(await runHere(submission, submitter: submitter, home: home, environment: environment, log: log))
         }
         let jobQueue: any JobQueue
-        do { jobQueue = try QueueSelector.open(queue, home: home) } catch {
+        do {
+            // The submitter's config may carry the SQS credentials (cloud.queue.sqs.credentials.aws).
+            if queue.hasPrefix("sqs_") || queue.hasPrefix("ec2_") {
+                jobQueue = try SQSQueue(name: queue, settings: SQSQueue.settings(fromConfig: studioConfig.source))
+            } else {
+                jobQueue = try QueueSelector.open(queue, home: home)
+            }
+        } catch {
             log.error("\(error)")
             throw ExitCode(RemoteWorker.ExitCode.configuration)
         }

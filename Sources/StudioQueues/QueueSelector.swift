@@ -7,7 +7,7 @@ public enum QueueSelector {
             return try LocalQueue(name: name, home: home)
         }
         if name.hasPrefix("sqs_") || name.hasPrefix("ec2_") {
-            throw QueueError(.unusable, "queue \(name) is an AWS SQS queue, which this build does not support yet; use a local queue (--queue local)")
+            return try SQSQueue(name: name)
         }
         if name.hasPrefix("rmq_") {
             throw QueueError(.unusable, "queue \(name) is a RabbitMQ queue, which studio does not support; use a local, SQS (sqs_…) or Pub/Sub queue")

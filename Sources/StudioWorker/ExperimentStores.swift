@@ -33,8 +33,10 @@ struct ExperimentStores: Sendable {
             } catch {
                 throw WorkerError("\(role): \(error)")
             }
+        case "s3":
+            return try S3ObjectStore(config: section, role: role)
         case let other:
-            throw WorkerError("\(role).type \(other) is not supported by this build; use local (set \(role).type: local in the config)")
+            throw WorkerError("\(role).type \(other) is not supported: use local, s3 or gcs")
         }
     }
 }

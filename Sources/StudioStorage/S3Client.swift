@@ -1,0 +1,179 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import StudioCredentials
+import StudioHTTP
+
+/// An S3 error answer: the `<Code>` and `<Message>` of its XML body (or the HTTP status alone for HEAD).
+public struct S3ServiceError: Error, CustomStringConvertible, Sendable {
+    /// `NoSuchKey`, `AccessDenied`, `NoSuchBucket`, …; `HTTP<status>` when the body has none.
+    public var code: String
+    /// The service's message.
+    public var message: String
+    /// The HTTP status (200 for an error inside a successful CompleteMultipartUpload).
+    public var status: Int
+    /// What was being done, e.g. `PUT s3://bucket/key`.
+    public var operation: String
+
+    /// "S3 <operation> failed: <code> (HTTP s): <message>".
+    public var description: String {
+        "S3 \(operation) failed: \(code) (HTTP \(status))" + (message.isEmpty ? "" : ": \(message)")
+    }
+
+    init(operation: String, status: Int, body: [UInt8]) {
+        self.operation = operation
+        self.status = status
+        let text = String(decoding: body, as: UTF8.self)
+        code = S3XML.text(of: "Code", in: text) ?? "HTTP\(status)"
+        message = S3XML.text(of: "Message", in: text) ?? ""
+    }
+
+    /// Codes that mean temporary credentials ran out.
+    var isExpiredCredentials: Bool { ["ExpiredToken", "TokenRefreshRequired", "RequestExpired"].contains(code) }
+}
+
+/// Just enough XML for S3 answers: element texts by tag name, entities decoded.
+enum S3XML {
+    /// The text of the first `<tag>…</tag>`.
+    static func text(of tag: String, in document: String) -> String? {
+        texts(of: tag, in: document).first
+    }
+
+    /// The texts of every `<tag>…</tag>`, in order.
+    static func texts(of tag: String, in document: String) -> [String] {
+        var results: [String] = []
+        var rest = document[...]
+        while let open = rest.firstRange(of: "<\(tag)>"), let close = rest[open.upperBound...].firstRange(of: "</\(tag)>") {
+            results.append(decodeEntities(String(rest[open.upperBound..<close.lowerBound])))
+            rest = rest[close.upperBound...]
+        }
+        return results
+    }
+
+    /// The text with the five predefined XML entities decoded (`&amp;` last, so `&amp;lt;` stays `&lt;`).
+    static func decodeEntities(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        return text.replacing("&lt;", with: "<").replacing("&gt;", with: ">").replacing("&quot;", with: "\"")
+            .replacing("&apos;", with: "'").replacing("&#13;", with: "\r").replacing("&#10;", with: "\n")
+            .replacing("&amp;", with: "&")
+    }
+
+    /// `text` with the five XML special characters escaped.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
+
+/// Signs (SigV4, service `s3`) and sends S3 REST calls with retries and one fresh-credentials retry.
+struct S3Client: Sendable {
+    let chain: AWSCredentialChain
+    let transport: HTTPTransport
+    let retry: RetryPolicy
+
+    /// The request body and how its payload is hashed for the signature.
+    enum Payload {
+        case none
+        case bytes([UInt8])
+        /// Streamed from a file; signed as `UNSIGNED-PAYLOAD` (it cannot be hashed without reading it twice).
+        case file(path: String, offset: Int64, length: Int64)
+
+        var body: HTTPRequestSpec.Body {
+            switch self {
+            case .none: return .none
+            case .bytes(let bytes): return .bytes(bytes)
+            case let .file(path, offset, length): return .file(path: path, offset: offset, length: length)
+            }
+        }
+
+        var hash: AWSPayloadHash {
+            switch self {
+            case .none: return .empty
+            case .bytes(let bytes): return .sha256(of: bytes)
+            case .file: return .unsigned
+            }
+        }
+    }
+
+    /// A signed request for `method url`.
+    func signed(_ method: String, _ url: String, headers: [(name: String, value: String)] = [], payload: Payload) async throws -> HTTPRequestSpec {
+        let credentials = try await chain.credentials()
+        let signer = AWSSigner(credentials: credentials, region: chain.region, service: "s3")
+        let signature = try signer.sign(method: method, url: url, headers: headers, payload: payload.hash, date: Date())
+        return HTTPRequestSpec(method: method, url: url, headers: signature.headers, body: payload.body)
+    }
+
+    /// Sends with retries on 429/5xx/connection errors; returns the final reply (error statuses included).
+    func send(_ method: String, _ url: String, headers: [(name: String, value: String)] = [], payload: Payload = .none,
+              timeout: Duration = .seconds(120), operation: String) async throws -> HTTPReply {
+        try await withRetries(operation: operation) {
+            let request = try await signed(method, url, headers: headers, payload: payload)
+            return try await transport.send(request, timeout: timeout)
+        }
+    }
+
+    /// Streams a 2xx answer into `path`; returns the reply (its body holds the error text otherwise).
+    func download(_ url: String, toFile path: String, operation: String) async throws -> HTTPReply {
+        try await withRetries(operation: operation) {
+            let request = try await signed("GET", url, payload: .none)
+            return try await transport.download(request, toFile: path)
+        }
+    }
+
+    private func withRetries(operation: String, _ attemptOnce: () async throws -> HTTPReply) async throws -> HTTPReply {
+        var attempt = 1
+        var refreshed = false
+        while true {
+            do {
+                let reply = try await attemptOnce()
+                if !reply.isSuccess, !refreshed, S3ServiceError(operation: operation, status: reply.status, body: reply.body).isExpiredCredentials {
+                    refreshed = true
+                    await chain.invalidate()
+                    continue
+                }
+                if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
+            } catch let error as CredentialsError {
+                throw StorageError("S3 \(operation): \(error)")
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // Transport failures: HTTPTransportError, or NIO's connection errors (refused, reset).
+                if attempt >= retry.maxAttempts { throw StorageError("S3 \(operation) failed: \(error)") }
+            }
+            try await Task.sleep(for: retry.delay(after: attempt))
+            attempt += 1
+        }
+    }
+}
+
+/// S3 path encoding: every byte but the RFC 3986 unreserved ones percent-encoded, `/` kept when asked.
+enum S3Encoding {
+    static func encode(_ text: String, keepSlash: Bool) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            case UInt8(ascii: "/") where keepSlash:
+                out += "/"
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,64 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Glibc
+import StudioInit
+import XCTest
+
+/// moto's standalone server (`python3 -m moto.server`) on a free loopback port, spawned through the test
+/// process's one reaper (`ProcessSupervisor.shared`). Skips when moto is missing (`pip install 'moto[server]'`).
+final class MotoServer: @unchecked Sendable {
+    let run: SupervisedRun
+    let port: Int
+    var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    /// The AWS part of an environment that talks to this server with dummy keys.
+    var awsEnvironment: [String: String] {
+        ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+         "AWS_ENDPOINT_URL": endpoint, "AWS_EC2_METADATA_DISABLED": "true"]
+    }
+
+    init(in directory: TemporaryDirectory) throws {
+        port = try Self.freePort()
+        run = try SupervisedRun(["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], in: directory)
+        guard eventually(timeout: 30, { Self.accepts(port: port) }) else {
+            kill(run.pid, SIGKILL)
+            throw XCTSkip("moto's server did not start; install it with: pip install 'moto[server]' (\(run.standardError.suffix(300)))")
+        }
+    }
+
+    func stop() async {
+        kill(run.pid, SIGKILL)
+        _ = await run.wait(timeout: 10)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw XCTSkip("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw XCTSkip("cannot bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Glibc
+import Synchronization
+import XCTest
+
+/// moto's standalone server (`python3 -m moto.server`) on a free loopback port, for the AWS tests.
+/// Skips the test when moto is not installed (`pip install 'moto[server]'`).
+final class MotoServer: @unchecked Sendable {
+    let pid: pid_t
+    let port: Int
+    var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    /// The environment an AWS client needs to talk to this server (dummy keys, us-east-1).
+    var environment: [String: String] {
+        ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+         "AWS_ENDPOINT_URL": endpoint, "AWS_EC2_METADATA_DISABLED": "true", "HOME": "/nonexistent"]
+    }
+
+    /// Starts the server and waits (up to 30 s) until it accepts connections.
+    init() throws {
+        port = try Self.freePort()
+        var spawned: pid_t = 0
+        let arguments = ["/usr/bin/env", "python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
+        let cArguments = arguments.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let result = posix_spawn(&spawned, arguments[0], &actions, nil, cArguments, environ)
+        guard result == 0 else { throw XCTSkip("cannot start python3 -m moto.server (errno \(result))") }
+        pid = spawned
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if Self.accepts(port: port) { return }
+            var status: Int32 = 0
+            if waitpid(spawned, &status, WNOHANG) == spawned {
+                throw XCTSkip("moto's server exited at once; install it with: pip install 'moto[server]'")
+            }
+            usleep(50_000)
+        }
+        stop()
+        throw XCTSkip("moto's server did not accept connections within 30 s")
+    }
+
+    /// Stops the server (SIGKILL: a test process may block SIGTERM, and spawned children inherit the mask) and reaps it.
+    func stop() {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(5)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline { kill(pid, SIGKILL); waitpid(pid, &status, 0); return }
+            usleep(20_000)
+        }
+    }
+
+    /// A port the kernel hands out for an ephemeral bind, released again for the server to take.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw XCTSkip("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw XCTSkip("cannot bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether something accepts TCP connections on the loopback port.
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+/// One moto server for the whole test process, started on first use; the test classes stop it in `tearDown()`.
+enum SharedMoto {
+    private static let server = Mutex<MotoServer?>(nil)
+
+    static func get() throws -> MotoServer {
+        try server.withLock { server in
+            if let server { return server }
+            let started = try MotoServer()
+            server = started
+            return started
+        }
+    }
+
+    static func stop() {
+        server.withLock { server in
+            server?.stop()
+            server = nil
+        }
+    }
+}
+
+/// A python3 proxy in front of moto that answers the next N requests with an injected status (503, 429),
+/// to test retries. `POST /__fail?n=N&status=S` arms it; `GET /__seen` counts the requests it got.
+final class FaultProxy: @unchecked Sendable {
+    let pid: pid_t
+    let port: Int
+    var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    static let script = #"""
+import http.server, sys, urllib.request, urllib.error, urllib.parse, threading
+target = sys.argv[2]
+state = {"n": 0, "status": 503, "seen": 0}
+lock = threading.Lock()
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def send(self, status, headers, data):
+        self.send_response(status)
+        for k, v in headers:
+            if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD": self.wfile.write(data)
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        if self.path.startswith("/__fail"):
+            q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            with lock: state["n"] = int(q["n"][0]); state["status"] = int(q["status"][0])
+            return self.send(200, [], b"ok")
+        if self.path == "/__seen":
+            with lock: return self.send(200, [], str(state["seen"]).encode())
+        with lock:
+            state["seen"] += 1
+            inject = state["n"] > 0
+            if inject: state["n"] -= 1
+        if inject:
+            code = "ThrottlingException" if state["status"] == 429 else "InternalFailure"
+            return self.send(state["status"], [("Content-Type", "application/x-amz-json-1.0")],
+                             ('{"__type":"%s","message":"injected"}' % code).encode())
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("content-length", "connection")}
+        request = urllib.request.Request(target + self.path, data=body, method=self.command, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as r:
+                return self.send(r.status, r.getheaders(), r.read())
+        except urllib.error.HTTPError as e:
+            return self.send(e.code, e.headers.items(), e.read())
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+server.serve_forever()
+"""#
+
+    /// Starts a proxy to `target` (e.g. moto's endpoint); the script is written into `directory`.
+    init(target: String, directory: String) throws {
+        port = try MotoServer.freePort()
+        let scriptPath = directory + "/fault-proxy.py"
+        guard FileManager.default.createFile(atPath: scriptPath, contents: Data(Self.script.utf8)) else {
+            throw XCTSkip("cannot write \(scriptPath)")
+        }
+        var spawned: pid_t = 0
+        let arguments = ["/usr/bin/env", "python3", scriptPath, String(port), target]
+        let cArguments = arguments.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        let result = posix_spawn(&spawned, arguments[0], nil, nil, cArguments, environ)
+        guard result == 0 else { throw XCTSkip("cannot start python3 (errno \(result))") }
+        pid = spawned
+        let deadline = Date().addingTimeInterval(10)
+        while !MotoServer.accepts(port: port) {
+            if Date() > deadline { stop(); throw XCTSkip("the fault proxy did not start") }
+            usleep(20_000)
+        }
+    }
+
+    func stop() {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+}

@@ -1,0 +1,170 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import StudioCredentials
+import StudioHTTP
+import StudioQueues
+import Glibc
+import XCTest
+
+final class SQSQueueTests: XCTestCase {
+    override class func tearDown() {
+        SharedMoto.stop()
+        super.tearDown()
+    }
+
+    private let fastRetry = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50))
+
+    private func makeQueue(_ prefix: String = "sqs_test", endpoint: String? = nil, createIfMissing: Bool = true) throws -> SQSQueue {
+        let moto = try SharedMoto.get()
+        let chain = try AWSCredentialChain(environment: moto.environment)
+        let name = "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
+        return SQSQueue(name: name, endpoint: endpoint ?? moto.endpoint, chain: chain, createIfMissing: createIfMissing, retry: fastRetry)
+    }
+
+    func testSendReceiveAcknowledge() async throws {
+        let queue = try makeQueue()
+        try await queue.send(Data(#"{"experiment": {"key": "k1"}}"#.utf8))
+        let message = try await queue.receive(lease: 30, wait: 5)
+        let received = try XCTUnwrap(message)
+        XCTAssertEqual(String(decoding: received.body, as: UTF8.self), #"{"experiment": {"key": "k1"}}"#)
+        XCTAssertEqual(received.deliveryAttempt, 1)
+        XCTAssertFalse(received.receipt.isEmpty)
+        let leased = try await queue.counts()
+        XCTAssertEqual(leased, QueueCounts(ready: 0, leased: 1))
+        try await queue.acknowledge(received)
+        let after = try await queue.receive(lease: 30, wait: 0)
+        XCTAssertNil(after)
+        let counts = try await queue.counts()
+        XCTAssertEqual(counts.total, 0)
+    }
+
+    func testQueueURLIsLookedUpOrCreated() async throws {
+        let queue = try makeQueue()
+        let url = try await queue.queueURL()
+        XCTAssertTrue(url.hasSuffix("/" + queue.name), url)
+        // A second queue object finds the existing queue through GetQueueUrl.
+        let moto = try SharedMoto.get()
+        let again = SQSQueue(name: queue.name, endpoint: moto.endpoint, chain: try AWSCredentialChain(environment: moto.environment),
+                             createIfMissing: false)
+        let sameURL = try await again.queueURL()
+        XCTAssertEqual(sameURL, url)
+    }
+
+    func testReleaseMakesTheMessageVisibleAtOnceAndCountsTheDelivery() async throws {
+        let queue = try makeQueue()
+        try await queue.send(Data("one".utf8))
+        let first = try await queue.receive(lease: 60, wait: 5)
+        try await queue.release(try XCTUnwrap(first))
+        let second = try await queue.receive(lease: 60, wait: 5)
+        let redelivered = try XCTUnwrap(second)
+        XCTAssertEqual(redelivered.id, first?.id)
+        XCTAssertEqual(redelivered.deliveryAttempt, 2)
+        try await queue.acknowledge(redelivered)
+    }
+
+    func testAnExpiredLeaseRedeliversTheMessage() async throws {
+        let queue = try makeQueue()
+        try await queue.send(Data("expiring".utf8))
+        let first = try await queue.receive(lease: 1, wait: 5)
+        XCTAssertNotNil(first)
+        let start = ContinuousClock.now
+        var again: QueueMessage?
+        while again == nil, ContinuousClock.now - start < .seconds(10) {
+            again = try await queue.receive(lease: 30, wait: 1)
+        }
+        XCTAssertEqual(again?.id, first?.id)
+        XCTAssertEqual(again?.deliveryAttempt, 2)
+        XCTAssertGreaterThanOrEqual(ContinuousClock.now - start, .milliseconds(900), "not visible before the lease ran out")
+    }
+
+    func testExtendingTheLeaseKeepsTheMessageHidden() async throws {
+        let queue = try makeQueue()
+        try await queue.send(Data("long".utf8))
+        let received = try await queue.receive(lease: 2, wait: 5)
+        let message = try XCTUnwrap(received)
+        try await queue.extendLease(message, seconds: 30)
+        // Well past the first lease of 2 s, the message must still be hidden.
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(4) {
+            let stolen = try await queue.receive(lease: 30, wait: 1)
+            XCTAssertNil(stolen, "redelivered despite the extension")
+        }
+        try await queue.acknowledge(message)
+    }
+
+    func testExtendingPastTheTwelveHourCapIsALostLease() async throws {
+        let queue = try makeQueue()
+        try await queue.send(Data("capped".utf8))
+        let received = try await queue.receive(lease: 30, wait: 5)
+        let message = try XCTUnwrap(received)
+        do {
+            try await queue.extendLease(message, seconds: SQSQueue.maximumVisibility + 60)
+            XCTFail("expected the 12-hour cap")
+        } catch let error as QueueError {
+            XCTAssertEqual(error.code, .leaseLost)
+            XCTAssertTrue(error.description.contains("12-hour visibility cap"), error.description)
+        }
+        try await queue.acknowledge(message)
+    }
+
+    func testAMissingQueueThatMayNotBeCreatedIsUnusable() async throws {
+        let queue = try makeQueue("sqs_missing", createIfMissing: false)
+        do {
+            _ = try await queue.receive(lease: 30, wait: 0)
+            XCTFail("expected an unusable queue")
+        } catch let error as QueueError {
+            XCTAssertEqual(error.code, .unusable)
+            XCTAssertTrue(error.description.contains("does not exist"), error.description)
+        }
+    }
+
+    func testThrottlingAndServerErrorsAreRetried() async throws {
+        let moto = try SharedMoto.get()
+        let directory = FileManager.default.temporaryDirectory.path + "/sqs-proxy-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let proxy = try FaultProxy(target: moto.endpoint, directory: directory)
+        defer { proxy.stop() }
+        let queue = try makeQueue(endpoint: proxy.endpoint)
+        _ = try await queue.queueURL()
+        let before = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "GET", url: proxy.endpoint + "/__seen"))
+        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: proxy.endpoint + "/__fail?n=2&status=503"))
+        try await queue.send(Data("through faults".utf8))
+        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: proxy.endpoint + "/__fail?n=2&status=429"))
+        let message = try await queue.receive(lease: 30, wait: 5)
+        XCTAssertEqual(message.map { String(decoding: $0.body, as: UTF8.self) }, "through faults")
+        let seen = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "GET", url: proxy.endpoint + "/__seen"))
+        XCTAssertEqual((Int(seen.bodyText) ?? 0) - (Int(before.bodyText) ?? 0), 3 + 3, "two failures and a success for each call")
+    }
+
+    func testEndpointSelection() {
+        XCTAssertEqual(SQSQueue.endpoint(region: "eu-west-1", environment: [:]), "https://sqs.eu-west-1.amazonaws.com/")
+        XCTAssertEqual(SQSQueue.endpoint(region: "eu-west-1", environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:5000"]),
+                       "http://127.0.0.1:5000/")
+        XCTAssertEqual(SQSQueue.endpoint(region: "eu-west-1", environment: [
+            "AWS_ENDPOINT_URL": "http://a:1", "AWS_ENDPOINT_URL_SQS": "http://b:2/"]), "http://b:2/")
+    }
+
+    func testNoCredentialsIsUnusableWithAMessageNamingWhatWasTried() {
+        XCTAssertThrowsError(try SQSQueue(name: "sqs_x", environment: ["AWS_EC2_METADATA_DISABLED": "true", "HOME": "/nonexistent"])) { error in
+            XCTAssertEqual((error as? QueueError)?.code, .unusable)
+            XCTAssertTrue("\(error)".contains("no AWS credentials found"), "\(error)")
+        }
+    }
+
+    func testQueueSelectorOpensSQSForSqsAndEc2Names() throws {
+        // The selector reads the process environment; only the type is checked (no network call happens here).
+        for variable in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] where getenv(variable) == nil {
+            setenv(variable, "testing", 1)
+            addTeardownBlock { unsetenv(variable) }
+        }
+        for name in ["sqs_jobs", "ec2_jobs"] {
+            let queue = try QueueSelector.open(name, home: "/nonexistent")
+            XCTAssertTrue(queue is SQSQueue, name)
+            XCTAssertEqual(queue.name, name)
+        }
+    }
+}
