@@ -10,8 +10,10 @@ DIST = dist/studio
 static:
 	$(SWIFT) build $(STATIC_FLAGS) --product studio
 	mkdir -p dist
-	cp $(STATIC_BIN) $(DIST)
-	strip $(DIST)
+	# A new file renamed into place: a running dist/studio is not disturbed (no "text file busy").
+	cp $(STATIC_BIN) $(DIST).new
+	strip $(DIST).new
+	mv -f $(DIST).new $(DIST)
 	@ls -l $(DIST) | awk '{print "dist/studio: " $$5 " bytes"}'
 
 ## test: every test, unit and integration; the integration tests also run dist/studio in a chroot
