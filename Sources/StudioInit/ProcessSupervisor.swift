@@ -27,6 +27,10 @@ public final class ProcessSupervisor: Sendable {
         var children: [pid_t: Child] = [:]
         var onTerminationSignal: (@Sendable (Int32) -> Void)?
         var wakeFD: Int32 = -1
+        /// Set by `start`: this process took on init duties, so it reaps every child (orphans
+        /// included) and is a subreaper. Until then it waits only for the pids it spawned, and
+        /// leaves other code's children to their own `waitpid` (a test process, say).
+        var reapsEverything = false
     }
 
     private let state = Mutex(State())
@@ -37,8 +41,19 @@ public final class ProcessSupervisor: Sendable {
     /// PID 1, and calls `onTerminationSignal` (on that thread) for SIGTERM, SIGINT, SIGHUP, SIGQUIT.
     /// Idempotent: later calls only replace the handler.
     public func start(onTerminationSignal: @escaping @Sendable (Int32) -> Void) {
-        state.withLock { $0.onTerminationSignal = onTerminationSignal }
+        let claimed = state.withLock { state -> Bool in
+            state.onTerminationSignal = onTerminationSignal
+            defer { state.reapsEverything = true }
+            return !state.reapsEverything
+        }
+        if claimed && getpid() != 1 { _ = studio_set_child_subreaper() }
         startReaperIfNeeded()
+    }
+
+    /// Gives init duties back (for tests that share one process): from now on only the pids
+    /// spawned here are waited for. The subreaper flag stays; the kernel keeps it for the process.
+    func relinquishInitDuties() {
+        state.withLock { $0.reapsEverything = false }
     }
 
     /// Spawns in a new process group (its pgid = pid) and returns the pid. The status is kept until
@@ -141,7 +156,6 @@ public final class ProcessSupervisor: Sendable {
             return state.wakeFD
         }
         guard let wakeFD else { return }
-        if getpid() != 1 { _ = studio_set_child_subreaper() }
         _ = studio_install_sigchld_wakeup(wakeFD)
         let signalFD = studio_signalfd_all()
         startThread { [self] in self.reaperLoop(signalFD: signalFD, wakeFD: wakeFD) }
@@ -173,9 +187,21 @@ public final class ProcessSupervisor: Sendable {
     }
 
     private func reapAll() {
+        let (everything, pending) = state.withLock { state in
+            (state.reapsEverything, state.children.filter { $0.value.status == nil }.map(\.key))
+        }
+        var ownChildren = pending.makeIterator()
         while true {
             var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
+            let pid: pid_t
+            if everything {
+                pid = waitpid(-1, &status, WNOHANG)
+            } else {
+                guard let next = ownChildren.next() else { return }
+                let reaped = waitpid(next, &status, WNOHANG)
+                if reaped <= 0 { continue }
+                pid = reaped
+            }
             if pid == 0 { return }
             if pid < 0 {
                 if errno == EINTR { continue }

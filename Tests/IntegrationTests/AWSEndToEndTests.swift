@@ -18,7 +18,7 @@ final class AWSEndToEndTests: XCTestCase {
         try await super.setUp()
         studio = try StudioBinary.path()
         directory = try TemporaryDirectory()
-        ProcessSupervisor.shared.start { _ in }
+        // Spawning starts the supervisor's waiter; it does not take on init duties in the test process.
         moto = try MotoServer(in: directory)
     }
 

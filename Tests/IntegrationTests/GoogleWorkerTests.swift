@@ -21,7 +21,7 @@ final class GoogleWorkerTests: XCTestCase {
         try await super.setUp()
         studio = try StudioBinary.path()
         directory = try TemporaryDirectory()
-        ProcessSupervisor.shared.start { _ in }
+        // Spawning starts the supervisor's waiter; it does not take on init duties in the test process.
         let pubsubPort = try startHelper(["fake-pubsub.py", "--pull-hold", "1", "--delivery-attempt"], portFile: "pubsub-port")
         pubsubHost = "127.0.0.1:\(pubsubPort)"
         let storagePort = try startHelper(["gcs-emulator.py"], portFile: "gcs-port")

@@ -54,7 +54,8 @@ final class RootFilesystemTests: XCTestCase {
             mount -t proc proc \(merged)/proc
             mkdir -p \(merged)/srv/studio
             mount --bind \(home) \(merged)/srv/studio
-            STUDIOML_HOME=/srv/studio PATH=/usr/local/bin:/usr/bin:/bin exec chroot \(merged) /studio remote-worker --queue local --single-run --pip never
+            chroot=$(command -v chroot)
+            STUDIOML_HOME=/srv/studio PATH=/usr/local/bin:/usr/bin:/bin exec "$chroot" \(merged) /studio remote-worker --queue local --single-run --pip never
             """
         let worker = try SupervisedRun(["unshare", "--pid", "--fork", "--mount", "--kill-child", "sh", "-c", script],
                                        in: directory, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])

@@ -134,7 +134,7 @@ class StudioInitTestCase: XCTestCase {
         try await super.setUp()
         studio = try StudioBinary.path()
         directory = try TemporaryDirectory()
-        ProcessSupervisor.shared.start { _ in }
+        // Spawning starts the supervisor's waiter; it does not take on init duties in the test process.
     }
 
     override func tearDown() async throws {

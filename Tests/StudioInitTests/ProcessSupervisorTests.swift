@@ -14,6 +14,8 @@ final class ProcessSupervisorTests: XCTestCase {
     }
 
     override func tearDown() {
+        // Other suites in this process wait for their own children with waitpid.
+        supervisor.relinquishInitDuties()
         try? FileManager.default.removeItem(atPath: directory)
         super.tearDown()
     }

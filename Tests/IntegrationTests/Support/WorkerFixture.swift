@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
 import XCTest
+import StudioInit
+import Synchronization
 
 /// A sandbox for end-to-end tests of `studio run` → local queue → `studio remote-worker`: a temp
 /// STUDIOML_HOME (whose default local store holds records and artifacts), a workspace for the
@@ -193,49 +195,36 @@ struct WorkerStudioResult {
     var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
 }
 
-/// A process started with posix_spawn, its stdout and stderr going to files.
-final class WorkerStudioProcess {
+/// A process started through `ProcessSupervisor.shared` (the test process's one reaper: a plain
+/// `waitpid` would race it), its stdout and stderr going to files.
+final class WorkerStudioProcess: @unchecked Sendable {
     let pid: pid_t
     let stdoutPath: String
     let stderrPath: String
-    private(set) var exitCode: Int32?
+    private let status = Mutex<Int32?>(nil)
+    var exitCode: Int32? { status.withLock { $0 } }
 
     private init(pid: pid_t, stdoutPath: String, stderrPath: String) {
         self.pid = pid
         self.stdoutPath = stdoutPath
         self.stderrPath = stderrPath
+        Task {
+            let exit = await ProcessSupervisor.shared.waitForExit(pid)
+            self.status.withLock { $0 = exit.shellCode }
+        }
     }
 
+    /// Spawns with a clean signal state (nothing blocked, default dispositions) in `cwd`.
     static func spawn(_ argv: [String], environment: [String: String], cwd: String, outputDirectory: String) throws -> WorkerStudioProcess {
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         let stdoutPath = outputDirectory + "/stdout", stderrPath = outputDirectory + "/stderr"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let chdirStatus = workerAddChdir(&actions, cwd)
-        guard chdirStatus == 0 else { throw POSIXError(POSIXErrorCode(rawValue: chdirStatus) ?? .EINVAL) }
-        // A clean signal state: nothing blocked, default dispositions (the test runner may differ).
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), defaults = sigset_t()
-        sigemptyset(&empty)
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (cArguments + cEnvironment).forEach { free($0) } }
-        var pid: pid_t = 0
-        let error = argv[0].contains("/")
-            ? posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, cEnvironment)
-            : posix_spawnp(&pid, argv[0], &actions, &attributes, cArguments, cEnvironment)
-        guard error == 0 else { throw POSIXError(POSIXErrorCode(rawValue: error) ?? .EINVAL) }
+        let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let output = open(stdoutPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let errors = open(stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        defer { [input, output, errors].filter { $0 >= 0 }.forEach { close($0) } }
+        let pid = try ProcessSupervisor.shared.spawn(SpawnRequest(
+            arguments: argv, environment: environment, workingDirectory: cwd,
+            stdin: input, stdout: output, stderr: errors))
         return WorkerStudioProcess(pid: pid, stdoutPath: stdoutPath, stderrPath: stderrPath)
     }
 
@@ -258,22 +247,7 @@ final class WorkerStudioProcess {
     /// Everything it wrote to stderr so far.
     var stderrText: String { String(decoding: FileManager.default.contents(atPath: stderrPath) ?? Data(), as: UTF8.self) }
 
-    private func reap() -> Bool {
-        if exitCode != nil { return true }
-        var status: Int32 = 0
-        let result = waitpid(pid, &status, WNOHANG)
-        guard result == pid else { return false }
-        let signalNumber = status & 0x7f
-        exitCode = signalNumber == 0 ? (status >> 8) & 0xff : 128 + signalNumber
-        return true
-    }
-}
-
-/// posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29), which Swift's Glibc module does not export.
-private func workerAddChdir(_ actions: inout posix_spawn_file_actions_t, _ path: String) -> Int32 {
-    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return ENOSYS }
-    return unsafeBitCast(symbol, to: AddChdir.self)(&actions, path)
+    private func reap() -> Bool { exitCode != nil }
 }
 
 /// Polls `condition` every 20 ms until it holds or `seconds` have passed; whether it held.
