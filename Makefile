@@ -18,6 +18,7 @@ static:
 
 ## test: every test, unit and integration; the integration tests also run dist/studio in a chroot
 test: static
+	AWS_EC2_METADATA_DISABLED=true GCE_METADATA_HOST=127.0.0.1:9 \
 	STUDIO_STATIC_BINARY=$(CURDIR)/$(DIST) $(SWIFT) test
 
 clean-dist:

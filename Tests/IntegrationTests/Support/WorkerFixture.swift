@@ -56,6 +56,9 @@ final class WorkerFixture {
         environment["PYTHONDONTWRITEBYTECODE"] = "1"
         // pip must never reach the network: it fails at once against a closed local port.
         environment["PIP_INDEX_URL"] = "http://127.0.0.1:9/simple"
+        // Never reach for a cloud metadata server from a test: only loopback is ours.
+        environment["AWS_EC2_METADATA_DISABLED"] = "true"
+        environment["GCE_METADATA_HOST"] = "127.0.0.1:9"
         environment["PIP_RETRIES"] = "0"
         environment["PIP_TIMEOUT"] = "1"
         environment["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
