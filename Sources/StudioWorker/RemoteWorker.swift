@@ -41,7 +41,7 @@ public final class RemoteWorker: Sendable {
     public func run() async -> Int32 {
         var lastWork = ContinuousClock.now
         var failures = 0
-        log.debug("worker listening", ["queue": queue.name])
+        log.info("worker listening", ["queue": queue.name])
         while true {
             if case .workerShutdown(let signal)? = shutdown.reason { return ExitCode.stopped(by: signal) }
             // `--timeout 0` drains without waiting at all; otherwise wait in steps of at most 20 s.
