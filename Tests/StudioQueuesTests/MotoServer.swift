@@ -8,6 +8,7 @@ import Synchronization
 import XCTest
 
 /// moto's standalone server (`python3 -m moto.server`) on a free loopback port, for the AWS tests.
+/// (StudioStorageTests compiles this same file through a symbolic link: one fixture, two targets.)
 /// Skips the test when moto is not installed (`pip install 'moto[server]'`).
 final class MotoServer: @unchecked Sendable {
     let pid: pid_t
