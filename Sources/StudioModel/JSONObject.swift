@@ -87,3 +87,13 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
         return result
     }
 }
+
+extension JSONObject {
+    /// `Type(name=value, …)` for logs, with a `credentials` field shown only as `<redacted>`.
+    func redactedDescription(typeName: String) -> String {
+        let parts = map { name, value in
+            name == "credentials" ? "credentials=<redacted>" : "\(name)=\(value.scalarText ?? value.serialized(.compact))"
+        }
+        return typeName + "(" + parts.joined(separator: ", ") + ")"
+    }
+}

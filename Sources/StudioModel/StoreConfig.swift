@@ -28,17 +28,7 @@ public struct StoreConfig: Sendable, Equatable, CustomStringConvertible, CustomD
     }
 
     /// A one-line description for logs, with credentials shown only as `<redacted>`.
-    public var redactedDescription: String {
-        var parts: [String] = []
-        for (name, value) in json {
-            if name == "credentials" {
-                parts.append("credentials=<redacted>")
-            } else {
-                parts.append("\(name)=\(value.scalarText ?? value.serialized(.compact))")
-            }
-        }
-        return "StoreConfig(" + parts.joined(separator: ", ") + ")"
-    }
+    public var redactedDescription: String { json.redactedDescription(typeName: "StoreConfig") }
 
     public var description: String { redactedDescription }
     public var debugDescription: String { redactedDescription }

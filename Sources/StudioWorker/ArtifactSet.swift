@@ -24,7 +24,7 @@ struct ArtifactSet: Sendable {
     func fetchImmutable(log: WorkerLog) async throws {
         for (tag, artifact) in experiment.orderedArtifacts where !artifact.mutable {
             guard let key = artifact.key else {
-                if artifact.url != nil { log.warning("artifact \(tag) is an http(s) URL; those are not fetched yet, skipping it") }
+                if artifact.url != nil { log.warning("artifact \(tag) is an http(s) URL, which this worker cannot fetch: it is skipped (upload it as a --capture-once path instead)") }
                 continue
             }
             let cached = layout.blobCache + "/" + safeFileName(key.split(separator: "/").last.map(String.init) ?? key)

@@ -38,7 +38,7 @@ final class WorkerFailureTests: XCTestCase {
         XCTAssertEqual(try fixture.work(["--timeout", "1"]).code, 0)
     }
 
-    /// A queue this build cannot use is a configuration error: 42 and one line saying why.
+    /// A queue that cannot be used (no credentials for SQS, an unsafe local name) is a configuration error: 42 and one line saying why.
     func testUnusableQueueNameExits42WithOneLine() throws {
         for name in ["sqs_x", "local/../x"] {
             let result = try fixture.run(["remote-worker", "--queue", name, "--single-run"])
