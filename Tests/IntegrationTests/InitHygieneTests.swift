@@ -34,23 +34,44 @@ final class InitHygieneTests: StudioInitTestCase {
         XCTAssertEqual(status, .exited(0))
     }
 
+    /// The init leads the terminal's session (a container's PID 1 with `-t`): the child gets a new
+    /// session of its own, with the terminal as its controlling terminal and its group in front.
     func testTTYChildGetsItsOwnSessionAndTheForeground() async throws {
+        // `exec`: whatever shell `script` starts must not stay between it and the init.
+        let stat = try await childStatUnderATerminal("exec \(studio) init sh -c '\(Self.reportStat)'")
+        XCTAssertEqual(stat?.group, stat?.pid, "pgrp")
+        XCTAssertEqual(stat?.session, stat?.pid, "session (setsid)")
+        XCTAssertEqual(stat?.foreground, stat?.pid, "tpgid: the child's group is the terminal's foreground group")
+    }
+
+    /// The init started from an interactive shell: the child joins the shell's session in a group
+    /// of its own, which becomes the terminal's foreground group (job control keeps working).
+    func testTTYChildStartedFromAShellJoinsItsSessionInTheForeground() async throws {
+        // `; exit $?` keeps the shell alive as the session leader.
+        let command = "echo $$ > \(directory.file("shell")); \(studio) init sh -c '\(Self.reportStat)'; exit $?"
+        let stat = try await childStatUnderATerminal(command)
+        let shell = (directory.read("shell") ?? "").split(separator: "\n").first.map(String.init)
+        XCTAssertEqual(stat?.group, stat?.pid, "pgrp")
+        XCTAssertEqual(stat?.session, shell, "the shell's session")
+        XCTAssertEqual(stat?.foreground, stat?.pid, "tpgid: the child's group is the terminal's foreground group")
+    }
+
+    private static let reportStat = "cat /proc/$$/stat > stat; echo $$ >> stat"
+
+    /// Runs `command` under util-linux `script` (a new pseudo-terminal session) in the test directory
+    /// and returns the pid, pgrp, session and terminal foreground group the child reported.
+    private func childStatUnderATerminal(_ command: String) async throws
+        -> (pid: String, group: String, session: String, foreground: String)? {
         guard access("/usr/bin/script", X_OK) == 0 else { throw XCTSkip("util-linux `script` is not installed") }
-        let output = directory.file("stat")
-        // Fields after the command: state ppid pgrp session tty_nr tpgid. The child should lead its
-        // session, and its process group should be the terminal's foreground group.
-        let command = "\(studio) init sh -c 'cat /proc/$$/stat > \(output); echo $$ >> \(output)'"
-        let run = try SupervisedRun(["script", "-qec", command, "/dev/null"], in: directory)
+        let run = try SupervisedRun(["script", "-qec", command, "/dev/null"], in: directory, workingDirectory: directory.path)
         let status = await run.wait()
         XCTAssertEqual(status, .exited(0), run.standardError)
+        // Fields after the command: state ppid pgrp session tty_nr tpgid.
         let lines = (directory.read("stat") ?? "").split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
-        guard lines.count == 2, let close = lines[0].lastIndex(of: ")") else { return }
-        let fields = lines[0][lines[0].index(after: close)...].split(separator: " ")
-        let pid = String(lines[1])
-        XCTAssertEqual(String(fields[2]), pid, "pgrp")
-        XCTAssertEqual(String(fields[3]), pid, "session (setsid)")
-        XCTAssertEqual(String(fields[5]), pid, "tpgid: the child's group is the terminal's foreground group")
+        guard lines.count == 2, let close = lines[0].lastIndex(of: ")") else { return nil }
+        let fields = lines[0][lines[0].index(after: close)...].split(separator: " ").map(String.init)
+        return (String(lines[1]), fields[2], fields[3], fields[5])
     }
 
     func testStaticBinaryRunsAloneInAnEmptyChroot() async throws {
