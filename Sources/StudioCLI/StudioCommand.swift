@@ -28,7 +28,8 @@ public struct StudioCommand: AsyncParsableCommand {
 
     /// The subcommand selected by the name this executable was invoked under, if any.
     public static func multiCallSubcommand(forInvocationName path: String) -> String? {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        // The last path component, without split(): it runs before every `studio init`.
+        let name = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
         switch name {
         case "studio-init": return "init"
         case "studio-remote-worker": return "remote-worker"

@@ -14,8 +14,10 @@ public struct InitLogger: Sendable {
     public var isEnabled: Bool { format != .quiet }
 
     /// One event with its fields (string or integer values), stamped with the time and the init's pid.
-    public func event(_ name: String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
+    /// `fields` is built only when events are written: the quiet default costs nothing.
+    public func event(_ name: String, _ fields: @autoclosure () -> KeyValuePairs<String, LogValue> = [:]) {
         guard isEnabled else { return }
+        let fields = fields()
         var line: String
         switch format {
         case .quiet: return

@@ -121,7 +121,6 @@ extension InitOptions {
             return nil
         }
 
-        let optionsTakingValues: Set<Character> = ["e", "p", "r"]
         while index < arguments.count {
             let argument = arguments[index]
             if argument == "--" { index += 1; break }
@@ -134,7 +133,8 @@ extension InitOptions {
                 var rest = Substring(argument.dropFirst())
                 while let letter = rest.first {
                     rest = rest.dropFirst()
-                    if optionsTakingValues.contains(letter) {
+                    // Compared one by one, not through a Set: its hashing costs the init's start-up time.
+                    if letter == "e" || letter == "p" || letter == "r" {
                         if let result = try apply("-\(letter)", inline: rest.isEmpty ? nil : String(rest)) { return result }
                         break
                     }

@@ -64,6 +64,8 @@ public struct InitRunner {
         // Hygiene: don't pin the original cwd (a mount) or hold the fds we were given; the child has them.
         if chdir("/") != 0 { logger.error("warning: chdir(\"/\") failed: \(errorText())") }
         _ = studio_close_fds_from(3)
+        // Start-up code (runtime, parsing, spawning) is done with; give its pages back while we wait.
+        _ = studio_release_startup_text()
 
         return loop()
     }
@@ -84,7 +86,7 @@ public struct InitRunner {
             var timeout: Int64 = -1
             if killedAll {
                 timeout = 100 // re-sweep: a process may have forked while we killed its parent
-            } else if let deadline = [stopDeadline, drainDeadline].compactMap({ $0 }).min() {
+            } else if let deadline = earliestDeadline {
                 timeout = max(0, deadline - now)
             }
             let received = studio_wait_signal(Int(timeout))
@@ -93,13 +95,21 @@ public struct InitRunner {
             } else if received == 0 {
                 if killedAll {
                     killTree(SIGKILL)
-                } else if let deadline = [stopDeadline, drainDeadline].compactMap({ $0 }).min(),
+                } else if let deadline = earliestDeadline,
                           studio_monotonic_milliseconds() >= deadline {
                     escalate(reason: mainStatus == nil ? "stop grace period expired" : "descendants outlived the grace period")
                 }
             } else {
                 logger.error("sigtimedwait failed: \(errorText())")
             }
+        }
+    }
+
+    /// The stop or drain deadline that comes first, if either is set.
+    private var earliestDeadline: Int64? {
+        switch (stopDeadline, drainDeadline) {
+        case let (stop?, drain?): return min(stop, drain)
+        case let (stop, drain): return stop ?? drain
         }
     }
 

@@ -1,8 +1,12 @@
+import Dispatch
 import StudioCLI
 import StudioInit
 #if canImport(Glibc)
 import Glibc
 #endif
+
+// This top-level code stays synchronous (no `await` here): an async main would start the
+// concurrency runtime and Dispatch before the init fast path, which needs neither.
 
 // First, before any thread exists: every thread created later inherits a fully blocked mask, so the
 // init loop and the supervisor's reaper thread are the only places signals are ever taken.
@@ -15,7 +19,7 @@ let multiCallName = StudioCommand.multiCallSubcommand(forInvocationName: argumen
 if let initArguments = InitMain.initArguments(arguments, multiCallName: multiCallName) {
     switch InitMain.run(arguments: initArguments) {
     case .exit(let code): exit(code)
-    case .showHelp: await StudioCommand.main(arguments: ["studio", "init", "--help"]); exit(0)
+    case .showHelp: runCommandLine(["studio", "init", "--help"])
     case .showVersion: print("studio version \(StudioCommand.version)"); exit(0)
     }
 }
@@ -26,4 +30,14 @@ if subcommand != "remote-worker" && subcommand != "run" {
     SignalMask.unblockAll()
 }
 
-await StudioCommand.main(arguments: arguments)
+runCommandLine(arguments)
+
+/// Runs the argument-parser CLI the way an async main does: one task on the main actor, while the
+/// main thread drains the main queue.
+func runCommandLine(_ arguments: [String]) -> Never {
+    Task { @MainActor in
+        await StudioCommand.main(arguments: arguments)
+        exit(0)
+    }
+    dispatchMain()
+}
