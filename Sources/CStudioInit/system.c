@@ -181,7 +181,7 @@ static int release_read_only_segments(struct dl_phdr_info *info, size_t size, vo
     return 1; // the executable only, not the vDSO
 }
 
-int studio_release_startup_text(void) {
+int studio_release_code_pages(void) {
     long page = sysconf(_SC_PAGESIZE);
     if (page <= 0) return -1;
     dl_iterate_phdr(release_read_only_segments, &page);

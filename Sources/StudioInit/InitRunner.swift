@@ -65,7 +65,7 @@ public struct InitRunner {
         if chdir("/") != 0 { logger.error("warning: chdir(\"/\") failed: \(errorText())") }
         _ = studio_close_fds_from(3)
         // Start-up code (runtime, parsing, spawning) is done with; give its pages back while we wait.
-        _ = studio_release_startup_text()
+        CodePages.releaseResident()
 
         return loop()
     }

@@ -101,6 +101,7 @@ public final class ProcessSupervisor: Sendable {
     /// with us included), waits up to `grace`, then SIGKILLs them all; returns the child's status.
     public func terminate(_ pid: Int32, grace: Duration) async -> ExitStatus {
         var tracked = aliveTree(of: pid, tracked: [pid])
+        if tracked.isEmpty { return await waitForExit(pid) } // the usual end: nothing left to stop
         signal(tracked, pid: pid, SIGTERM)
         let (seconds, attoseconds) = grace.components
         let deadline = studio_monotonic_milliseconds() + seconds * 1000 + attoseconds / 1_000_000_000_000_000

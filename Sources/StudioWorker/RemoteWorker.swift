@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StudioInit
 import StudioQueues
 
 /// The worker loop: take a message, run its experiment, acknowledge it; quit when the queue has
@@ -42,6 +43,7 @@ public final class RemoteWorker: Sendable {
         var lastWork = ContinuousClock.now
         var failures = 0
         log.info("worker listening", ["queue": queue.name])
+        CodePages.releaseResident() // start-up's code (argument parsing, configuration) is done with
         while true {
             if case .workerShutdown(let signal)? = shutdown.reason { return ExitCode.stopped(by: signal) }
             // `--timeout 0` drains without waiting at all; otherwise wait in steps of at most 20 s.
@@ -77,6 +79,7 @@ public final class RemoteWorker: Sendable {
             if let code = outcome.fatalExitCode { return code }
             if options.singleRun { return outcome.exitCode }
             lastWork = ContinuousClock.now
+            CodePages.releaseResident() // so what one experiment touched does not stay for all the next
         }
     }
 

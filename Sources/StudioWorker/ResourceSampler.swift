@@ -30,10 +30,9 @@ final class ResourceSampler: Sendable {
         pids.insert(group)
         for process in tree.descendants(of: pids) { pids.insert(process.pid) }
         var ticks: Int64 = 0, rssBytes: Int64 = 0
-        for pid in pids {
-            guard let usage = Self.usage(pid) else { continue }
-            ticks += usage.ticks
-            rssBytes += usage.rssPages * Self.pageSize
+        for process in tree.processes where pids.contains(process.pid) {
+            ticks += process.cpuTicks
+            rssBytes += process.residentPages * Self.pageSize
         }
         let now = ContinuousClock.now
         let previous = last.withLock { state in
@@ -50,21 +49,5 @@ final class ResourceSampler: Sendable {
         guard fd >= 0 else { return }
         Array(line.utf8).withUnsafeBytes { writeAll(fd, $0.baseAddress!, $0.count) }
         close(fd)
-    }
-
-    /// CPU ticks (user + system) and resident pages of one process, from /proc/<pid>/stat.
-    private static func usage(_ pid: pid_t) -> (ticks: Int64, rssPages: Int64)? {
-        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        let text = String(decoding: buffer[0..<count], as: UTF8.self)
-        // Fields after the command name, which may hold spaces: state is field 3, utime 14, stime 15, rss 24.
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 21, let user = Int64(fields[11]), let system = Int64(fields[12]), let rss = Int64(fields[21]) else { return nil }
-        return (user + system, rss)
     }
 }

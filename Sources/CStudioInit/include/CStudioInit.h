@@ -79,7 +79,7 @@ int studio_eventfd(void);
 int studio_terminal_session_mode(int *must_release);
 /// TIOCNOTTY as session leader, then swallows the SIGHUP/SIGCONT the kernel sends for it.
 int studio_release_controlling_tty(void);
-/// Unmaps the resident pages of the executable's read-only text segment (MADV_DONTNEED): the
-/// init's start-up code is not needed while it waits, and any page touched again is mapped back
-/// from the page cache on its next use. Never touches writable memory. 0 on success, -1 on error.
-int studio_release_startup_text(void);
+/// Unmaps the resident pages of the executable's read-only segments (MADV_DONTNEED): code that a
+/// finished phase of work touched; any page used again is mapped back from the page cache.
+/// Never touches writable memory. 0 on success, -1 on error.
+int studio_release_code_pages(void);
