@@ -49,16 +49,25 @@ final class ArtifactStores: Sendable {
 
     /// The store and key of artifact `tag`; nil for an immutable artifact with no key and no location
     /// (nothing to fetch). Throws a one-line error for a location that cannot be used.
+    ///
+    /// As in StudioML, an artifact with a `key` lives at that key in the experiment's storage, whatever its
+    /// `qualified` name says (the name only records where the submitter's storage was); the location is
+    /// used for artifacts without a key, such as `--capture-once gs://…:tag` or `https://…:tag`.
     func resolve(_ tag: String, _ artifact: Artifact) throws -> ResolvedArtifact? {
+        if let key = artifact.key, !key.isEmpty {
+            return ResolvedArtifact(kind: .experimentStorage, store: storage, key: key, name: key)
+        }
         let location: ArtifactLocation?
         do { location = try artifact.location() } catch {
             throw WorkerError("artifact \(tag): unknown location '\(artifact.qualified ?? artifact.url ?? "")'; expected gs://bucket/key, s3://[host:port/]bucket/key or http(s)://…")
         }
-        guard let location, !namesExperimentStorage(location, hasKey: artifact.key != nil) else {
-            let mutableKey = artifact.mutable ? "experiments/\(experimentKey)/\(tag).tar" : nil
-            guard let key = artifact.key ?? location.flatMap(Self.key(of:)) ?? mutableKey else { return nil }
-            return ResolvedArtifact(kind: .experimentStorage, store: storage, key: key,
-                                    name: location?.qualifiedName ?? key)
+        guard let location else {
+            guard artifact.mutable else { return nil }
+            let key = "experiments/\(experimentKey)/\(tag).tar"
+            return ResolvedArtifact(kind: .experimentStorage, store: storage, key: key, name: key)
+        }
+        if namesExperimentStorage(location), let key = Self.key(of: location) {
+            return ResolvedArtifact(kind: .experimentStorage, store: storage, key: key, name: location.qualifiedName)
         }
         switch location {
         case let .gcs(bucket, key):
@@ -87,13 +96,13 @@ final class ArtifactStores: Sendable {
             let store = try open("http") { HTTPObjectSource() }
             return ResolvedArtifact(kind: .http, store: store, key: url, name: url)
         case let .file(path):
-            throw WorkerError("artifact \(tag): 'file:\(path)' is a path on the submitter's machine and no key names it in the experiment's storage; capture it again with a store the worker can reach")
+            throw WorkerError("artifact \(tag): 'file:\(path)' is a path on the submitter's machine and no key names it in the experiment's storage; submit it again with --capture-once PATH:\(tag)")
         }
     }
 
-    /// Whether `location` is the experiment's own storage: the same GCS bucket, the same S3 bucket (and
-    /// endpoint when the name carries one), or a `file:` name of a local store with a key.
-    func namesExperimentStorage(_ location: ArtifactLocation, hasKey: Bool) -> Bool {
+    /// Whether `location` is the experiment's own storage: the same GCS bucket, or the same S3 bucket (and
+    /// endpoint when the name carries one).
+    func namesExperimentStorage(_ location: ArtifactLocation) -> Bool {
         switch location {
         case let .gcs(bucket, _):
             return ["gcs", "gs", "gcloud"].contains(storageConfig.type) && bucket == storageGCSBucket
@@ -104,10 +113,7 @@ final class ArtifactStores: Sendable {
                 return host.lowercased().hasSuffix(".amazonaws.com")
             }
             return Self.hostAndPort(endpoint).lowercased() == host.lowercased()
-        case .file:
-            // StudioML's local storage names its objects `file:/…`; the key finds them in the storage.
-            return hasKey
-        case .http:
+        case .file, .http:
             return false
         }
     }

@@ -55,6 +55,14 @@ final class ArtifactStoresTests: XCTestCase {
         XCTAssertEqual(sameS3.kind, .experimentStorage)
         let bare = try XCTUnwrap(s3.resolve("workspace", artifact(key: "blobstore/a.tar", qualified: "s3://art/blobstore/a.tar")))
         XCTAssertEqual(bare.kind, .experimentStorage)
+        let keyless = try XCTUnwrap(gcs.resolve("data", artifact(qualified: "gs://main/sets/d.tar")))
+        XCTAssertEqual(keyless.kind, .experimentStorage)
+        XCTAssertEqual(keyless.key, "sets/d.tar")
+        // As in StudioML, a key means the experiment's storage whatever the name says (the shared sample
+        // message names an S3 endpoint that a worker with another storage never reaches).
+        let keyed = try XCTUnwrap(gcs.resolve("workspace", artifact(key: "blobstore/a.tar", qualified: "s3://127.0.0.1:5125/studioml-artifacts/blobstore/a.tar")))
+        XCTAssertEqual(keyed.kind, .experimentStorage)
+        XCTAssertEqual(keyed.key, "blobstore/a.tar")
         // The same bucket name on another endpoint is another store.
         let elsewhere = try XCTUnwrap(s3.resolve("data", artifact(qualified: "s3://10.0.0.1:9000/art/d.tar")))
         XCTAssertEqual(elsewhere.kind, .s3(endpoint: "http://10.0.0.1:9000", bucket: "art"))
@@ -107,11 +115,12 @@ final class ArtifactStoresTests: XCTestCase {
 
     func testAnUnknownSchemeNamesTheTagAndTheValue() throws {
         let resolver = try stores(#"{"type": "local"}"#)
-        XCTAssertThrowsError(try resolver.resolve("weights", artifact(key: "blobstore/a.tar", qualified: "ftp://host/w.tar"))) { error in
+        XCTAssertThrowsError(try resolver.resolve("weights", artifact(qualified: "ftp://host/w.tar"))) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("weights") && text.contains("ftp://host/w.tar"), text)
             XCTAssertFalse(text.contains("\n"), text)
         }
+        XCTAssertThrowsError(try resolver.resolve("weights", artifact(mutable: true, url: "ftp://host/w.tar")))
     }
 
     func testTheBlobCacheKeysHTTPDownloadsByTheirURL() throws {
