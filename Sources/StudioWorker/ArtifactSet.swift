@@ -46,7 +46,7 @@ struct ArtifactSet: Sendable {
             } else {
                 try ArtifactPacking.unpack(tar: cached, into: layout.path(for: tag))
             }
-            log.debug("fetched artifact \(tag)", ["from": HTTPTransportRedaction.redact(resolved.name)])
+            log.debug("fetched artifact \(tag)", ["from": URLRedaction.redact(resolved.name)])
         }
         try FileManager.default.createDirectory(atPath: layout.workspace, withIntermediateDirectories: true)
     }
@@ -54,7 +54,8 @@ struct ArtifactSet: Sendable {
     /// Where artifact `tag` is on this worker: `$STUDIOML_HOME/experiments/<key>/<tag>`, and for an
     /// http(s) artifact the downloaded file inside it, named by the URL's last path segment.
     func localPath(_ tag: String, _ artifact: Artifact) -> String {
-        guard case .http(let url)? = try? artifact.location() else { return layout.path(for: tag) }
+        // A keyed artifact is a tar in the experiment's storage, whatever its location says (see ArtifactStores).
+        guard (artifact.key ?? "").isEmpty, case .http(let url)? = try? artifact.location() else { return layout.path(for: tag) }
         return layout.path(for: tag) + "/" + safeFileName(HTTPObjectSource.fileName(of: url) ?? "download")
     }
 
@@ -89,7 +90,7 @@ struct ArtifactSet: Sendable {
             case .experimentStorage:
                 throw WorkerError("artifact \(tag) is missing from storage (key \(resolved.key)); was the submission's upload interrupted? Submit the experiment again")
             case .http:
-                throw WorkerError("artifact \(tag): \(HTTPTransportRedaction.redact(resolved.name)) answered 404 Not Found; check the artifact's URL")
+                throw WorkerError("artifact \(tag): \(URLRedaction.redact(resolved.name)) answered 404 Not Found; check the artifact's URL")
             case .gcs, .s3:
                 throw WorkerError("artifact \(tag) is missing: there is no object \(resolved.name); check the artifact's qualified name")
             }
@@ -127,7 +128,7 @@ struct ArtifactSet: Sendable {
 }
 
 /// Query strings of URLs can carry signatures: messages show URLs without them.
-enum HTTPTransportRedaction {
+enum URLRedaction {
     static func redact(_ url: String) -> String {
         url.firstIndex(of: "?").map { String(url[..<$0]) + "?…" } ?? url
     }

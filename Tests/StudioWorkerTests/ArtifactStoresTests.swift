@@ -107,6 +107,13 @@ final class ArtifactStoresTests: XCTestCase {
         XCTAssertEqual(download.kind, .http)
         XCTAssertEqual(download.key, url)
         XCTAssertTrue(download.store is HTTPObjectSource)
+        // The mapping points at the downloaded file, named by the URL's last segment; a keyed one is a tar.
+        let experiment = Experiment(key: "K", filename: "x.py", timeAdded: 0,
+                                    artifacts: [("data", artifact(url: url)), ("keyed", artifact(key: "blobstore/x.tar", url: url))])
+        let set = ArtifactSet(experiment: experiment, layout: RunLayout(home: "/h", key: "K"),
+                              storage: LocalObjectStore(root: "/nonexistent"), storageConfig: StoreConfig(json: [:]), compression: nil)
+        XCTAssertEqual(set.localPath("data", artifact(url: url)), "/h/experiments/K/data/data.tar")
+        XCTAssertEqual(set.localPath("keyed", artifact(key: "blobstore/x.tar", url: url)), "/h/experiments/K/keyed")
         XCTAssertThrowsError(try resolver.resolve("results", artifact(mutable: true, url: url))) { error in
             XCTAssertTrue("\(error)".contains("http(s) artifacts are download-only"), "\(error)")
             XCTAssertTrue("\(error)".contains("results"), "\(error)")
