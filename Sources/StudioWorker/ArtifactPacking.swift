@@ -30,14 +30,23 @@ enum ArtifactPacking {
         _ = try TarExtractor.extract(archivePath: tar, to: target)
     }
 
+    /// The SHA-256 a `blobstore/<sha256>.tar[.ext]` key promises; nil for keys of other shapes.
+    static func contentHash(_ key: String) -> String? {
+        guard key.hasPrefix("blobstore/") else { return nil }
+        let name = key.dropFirst("blobstore/".count)
+        guard let dot = name.firstIndex(of: ".") else { return nil }
+        let expected = name[..<dot].lowercased()
+        guard expected.count == 64, expected.allSatisfy(\.isHexDigit) else { return nil }
+        return expected
+    }
+
+    /// Whether `key` names its content (a `blobstore/<sha256>.tar` key).
+    static func isContentAddressed(_ key: String) -> Bool { contentHash(key) != nil }
+
     /// Checks that a downloaded `blobstore/<sha256>.tar` blob has the bytes its name promises, so
     /// a truncated download is never run. Keys of other shapes are not content-addressed.
     static func verifyBlob(_ path: String, key: String) throws {
-        guard key.hasPrefix("blobstore/") else { return }
-        let name = key.dropFirst("blobstore/".count)
-        guard let dot = name.firstIndex(of: ".") else { return }
-        let expected = name[..<dot].lowercased()
-        guard expected.count == 64, expected.allSatisfy(\.isHexDigit) else { return }
+        guard let expected = contentHash(key) else { return }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw WorkerError("cannot read the downloaded blob \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

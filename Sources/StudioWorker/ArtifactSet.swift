@@ -3,68 +3,133 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Crypto
 import Glibc
 import StudioModel
 import StudioStorage
 
-/// An experiment's artifacts on this worker: immutable ones fetched and unpacked before the run,
-/// mutable ones packed and uploaded at every checkpoint, and the tag → local path map.
+/// An experiment's artifacts on this worker: immutable ones fetched before the run (tars unpacked,
+/// http(s) downloads kept as the file they are), mutable ones packed and uploaded at every checkpoint,
+/// each to the store its location names, and the tag → local path map.
 struct ArtifactSet: Sendable {
     let experiment: Experiment
     let layout: RunLayout
-    let storage: any ObjectStore
+    let stores: ArtifactStores
     let compression: String?
 
-    /// The object key artifact `tag` is stored under.
-    private func storeKey(_ tag: String, _ artifact: Artifact) -> String {
-        artifact.key ?? "experiments/\(experiment.key)/\(tag).tar"
+    /// The artifacts of `experiment`, whose own artifact store is `storage` (configured by `storageConfig`).
+    init(experiment: Experiment, layout: RunLayout, storage: any ObjectStore, storageConfig: StoreConfig, compression: String?) {
+        self.experiment = experiment
+        self.layout = layout
+        self.compression = compression
+        stores = ArtifactStores(storage: storage, storageConfig: storageConfig, experimentKey: experiment.key)
     }
 
-    /// Downloads (once per blob) and unpacks every immutable artifact into its fresh local path.
+    /// Resolves every artifact's location, so a bad one (an unknown scheme, a mutable http(s) URL) fails
+    /// the experiment before anything is downloaded or run.
+    func checkLocations() throws {
+        for (tag, artifact) in experiment.orderedArtifacts { _ = try stores.resolve(tag, artifact) }
+    }
+
+    /// Downloads (once per blob) every immutable artifact, then unpacks each tar into its fresh local
+    /// path, or copies an http(s) download there as the file it is (StudioML's rule for `url` artifacts).
     func fetchImmutable(log: WorkerLog) async throws {
+        try checkLocations()
         for (tag, artifact) in experiment.orderedArtifacts where !artifact.mutable {
-            guard let key = artifact.key else {
-                if artifact.url != nil { log.warning("artifact \(tag) is an http(s) URL, which this worker cannot fetch: it is skipped (upload it as a --capture-once path instead)") }
-                continue
-            }
-            let cached = layout.blobCache + "/" + safeFileName(key.split(separator: "/").last.map(String.init) ?? key)
+            guard let resolved = try stores.resolve(tag, artifact) else { continue }
+            let cached = layout.blobCache + "/" + Self.cacheName(resolved)
             if !FileManager.default.fileExists(atPath: cached) {
-                let partial = cached + ".part-\(getpid())"
-                guard try await storage.download(key, toFile: partial) else {
-                    throw WorkerError("artifact \(tag) is missing from storage (key \(key)); was the submission's upload interrupted? Submit the experiment again")
-                }
-                try ArtifactPacking.verifyBlob(partial, key: key)
-                // rename(2), not moveItem: another worker may have cached the same blob meanwhile,
-                // and moveItem then fails with "file exists", failing the experiment.
-                if rename(partial, cached) != 0 {
-                    let reason = String(cString: strerror(errno))
-                    try? FileManager.default.removeItem(atPath: partial)
-                    throw WorkerError("cannot put the downloaded blob \(key) into the cache at \(cached): \(reason)")
-                }
+                try await download(tag, resolved, into: cached)
             }
-            try ArtifactPacking.unpack(tar: cached, into: layout.path(for: tag))
-            log.debug("unpacked artifact \(tag)", ["key": key])
+            if resolved.kind == .http {
+                try placeDownload(cached, in: layout.path(for: tag), at: localPath(tag, artifact))
+            } else {
+                try ArtifactPacking.unpack(tar: cached, into: layout.path(for: tag))
+            }
+            log.debug("fetched artifact \(tag)", ["from": URLRedaction.redact(resolved.name)])
         }
         try FileManager.default.createDirectory(atPath: layout.workspace, withIntermediateDirectories: true)
+    }
+
+    /// Where artifact `tag` is on this worker: `$STUDIOML_HOME/experiments/<key>/<tag>`, and for an
+    /// http(s) artifact the downloaded file inside it, named by the URL's last path segment.
+    func localPath(_ tag: String, _ artifact: Artifact) -> String {
+        // A keyed artifact is a tar in the experiment's storage, whatever its location says (see ArtifactStores).
+        guard (artifact.key ?? "").isEmpty, case .http(let url)? = try? artifact.location() else { return layout.path(for: tag) }
+        return layout.path(for: tag) + "/" + safeFileName(HTTPObjectSource.fileName(of: url) ?? "download")
     }
 
     /// Writes `artifacts.json`: every artifact's tag and its path on this worker.
     func writeMapping() throws {
         var mapping: [(String, JSONValue)] = []
-        for (tag, _) in experiment.orderedArtifacts { mapping.append((tag, .string(layout.path(for: tag)))) }
+        for (tag, artifact) in experiment.orderedArtifacts { mapping.append((tag, .string(localPath(tag, artifact)))) }
         let data = JSONValue.object(JSONObject(mapping)).jsonData()
         try data.write(to: URL(fileURLWithPath: layout.artifactMapping), options: .atomic)
     }
 
-    /// Packs and uploads every mutable artifact whose local path exists.
+    /// Packs and uploads every mutable artifact whose local path exists, to the store its location names.
     func uploadMutable(log: WorkerLog) async throws {
         for (tag, artifact) in experiment.orderedArtifacts where artifact.mutable {
             let local = layout.path(for: tag)
             guard FileManager.default.fileExists(atPath: local) else { continue }
+            guard let resolved = try stores.resolve(tag, artifact) else { continue }
             let tar = layout.root + "/.upload-" + safeFileName(tag) + ".tar"
             defer { try? FileManager.default.removeItem(atPath: tar) }
             try ArtifactPacking.pack(local, toTar: tar, compression: compression)
-            try await storage.upload(storeKey(tag, artifact), fromFile: tar)
+            try await resolved.store.upload(resolved.key, fromFile: tar)
         }
+    }
+
+    /// Fetches one blob into the cache: into a neighbour first, checked when content-addressed, then
+    /// renamed into place.
+    private func download(_ tag: String, _ resolved: ResolvedArtifact, into cached: String) async throws {
+        let partial = cached + ".part-\(getpid())"
+        defer { unlink(partial) }
+        guard try await resolved.store.download(resolved.key, toFile: partial) else {
+            switch resolved.kind {
+            case .experimentStorage:
+                throw WorkerError("artifact \(tag) is missing from storage (key \(resolved.key)); was the submission's upload interrupted? Submit the experiment again")
+            case .http:
+                throw WorkerError("artifact \(tag): \(URLRedaction.redact(resolved.name)) answered 404 Not Found; check the artifact's URL")
+            case .gcs, .s3:
+                throw WorkerError("artifact \(tag) is missing: there is no object \(resolved.name); check the artifact's qualified name")
+            }
+        }
+        if resolved.kind != .http { try ArtifactPacking.verifyBlob(partial, key: resolved.key) }
+        // rename(2), not moveItem: another worker may have cached the same blob meanwhile,
+        // and moveItem then fails with "file exists", failing the experiment.
+        if rename(partial, cached) != 0 {
+            throw WorkerError("cannot put the downloaded blob \(resolved.name) into the cache at \(cached): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Copies a cached download to `target` (a fresh directory holding just that file), so the
+    /// experiment can never change the cached copy.
+    private func placeDownload(_ cached: String, in directory: String, at target: String) throws {
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do { try FileManager.default.copyItem(atPath: cached, toPath: target) } catch {
+            throw WorkerError("cannot copy the downloaded artifact to \(target): \(error)")
+        }
+    }
+
+    /// The blob cache's file name for an artifact: content-addressed `blobstore/<sha256>.tar` keys by
+    /// their own name (shared by every store holding them); anything else by a hash of where it came
+    /// from, so two URLs or keys ending in the same name never share a cache entry.
+    static func cacheName(_ resolved: ResolvedArtifact) -> String {
+        if resolved.kind != .http, ArtifactPacking.isContentAddressed(resolved.key),
+           let last = resolved.key.split(separator: "/").last {
+            return safeFileName(String(last))
+        }
+        let origin = resolved.kind == .experimentStorage ? "storage:" + resolved.key : resolved.name
+        let prefix = resolved.kind == .http ? "url-" : "obj-"
+        return prefix + SHA256.hash(data: Array(origin.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}
+
+/// Query strings of URLs can carry signatures: messages show URLs without them.
+enum URLRedaction {
+    static func redact(_ url: String) -> String {
+        url.firstIndex(of: "?").map { String(url[..<$0]) + "?…" } ?? url
     }
 }

@@ -61,7 +61,8 @@ struct ExperimentRun: Sendable {
         let artifacts: ArtifactSet
         do {
             try layout.prepare()
-            artifacts = ArtifactSet(experiment: experiment, layout: layout, storage: stores.storage, compression: config.storage.compression)
+            artifacts = ArtifactSet(experiment: experiment, layout: layout, storage: stores.storage,
+                                     storageConfig: config.storage, compression: config.storage.compression)
             try await artifacts.fetchImmutable(log: log)
             try artifacts.writeMapping()
         } catch {
