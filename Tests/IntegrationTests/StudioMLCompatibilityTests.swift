@@ -140,6 +140,8 @@ final class StudioMLCompatibilityTests: XCTestCase {
             from studio import model
             config = model.get_config(sys.argv[1])
             key, scratch = sys.argv[2], sys.argv[3]
+            # Its single-file restore copies into the target's directory without creating it.
+            os.makedirs(scratch, exist_ok=True)
             with model.get_db_provider(config) as db:
                 e = db.get_experiment(key)
                 output = db.get_artifact(e.artifacts['output'], local_path=os.path.join(scratch, 'output'))
