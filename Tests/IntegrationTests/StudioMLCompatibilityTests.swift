@@ -107,11 +107,14 @@ final class StudioMLCompatibilityTests: XCTestCase {
         // Our worker: the submitter's workspace path exists on this host, which StudioML's worker would
         // clobber (wire format §9.7); ours must use the blob, so the path is moved away first.
         try FileManager.default.moveItem(atPath: workspace, toPath: workspace + "-moved")
-        let worker = try SupervisedRun([studio, "remote-worker", "--queue", queueName, "--single-run", "--timeout", "30", "--pip", "never"],
+        // The default pip policy: StudioML's `pythonenv` is its submitter's whole freeze (pip and setuptools
+        // included), all present in the venv whose python3 is first on PATH, so nothing is installed.
+        let worker = try SupervisedRun([studio, "remote-worker", "--queue", queueName, "--single-run", "--timeout", "30"],
                                        in: directory, environment: environment("our-worker"))
         let worked = await worker.wait(timeout: 120)
         XCTAssertEqual(worked.shellCode, 0, "our worker failed: \(worker.standardError.suffix(3000))")
         XCTAssertTrue(worker.standardOutput.contains("compat experiment alpha n=3 forty-two"), worker.standardOutput)
+        XCTAssertFalse(worker.standardError.contains("missing requirement"), "pip had to install: \(worker.standardError.suffix(2000))")
 
         // The final record and artifacts on S3, as stored.
         let snapshot = try await s3Snapshot(key: key)
