@@ -212,6 +212,13 @@ final class StudioMLCompatibilityTests: XCTestCase {
         let text = output["./output"] ?? ""
         XCTAssertTrue(text.isEmpty || "compat experiment beta k=7 forty-twosecond line".hasPrefix(text), text)
         XCTAssertEqual(snapshot.left, 0, "the message was not deleted")
+
+        // And our own tools read the record StudioML's worker left.
+        let status = try SupervisedRun([studio, "status", "--config", config, key], in: directory, environment: environment("our-status"))
+        let shown = await status.wait(timeout: 60)
+        XCTAssertEqual(shown.shellCode, 0, status.standardError)
+        XCTAssertTrue(status.standardOutput.contains("status:      finished"), status.standardOutput)
+        XCTAssertTrue(status.standardOutput.contains("command:     compat.py beta k=7"), status.standardOutput)
     }
 
     private func submittedKey(in log: String) -> String? {
