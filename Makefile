@@ -20,6 +20,7 @@ static:
 ## The tests are XCTest only; --disable-swift-testing keeps an empty second runner from closing the log.
 test: static
 	AWS_EC2_METADATA_DISABLED=true GCE_METADATA_HOST=127.0.0.1:9 \
+	STUDIOML_VENV=$(CURDIR)/.build/studioml-venv \
 	STUDIO_STATIC_BINARY=$(CURDIR)/$(DIST) $(SWIFT) test --disable-swift-testing
 
 clean-dist:

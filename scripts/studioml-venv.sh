@@ -6,6 +6,9 @@
 # Needs: python3 with venv, and PyPI reachable the first time.
 set -euo pipefail
 dir="${1:?usage: scripts/studioml-venv.sh DIR}"
+# Absolute: the entry point written below names its interpreter by this path.
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
 stamp="$dir/.studioml-0.0.49-ready"
 [ -f "$stamp" ] && exit 0
 python3 -m venv "$dir"

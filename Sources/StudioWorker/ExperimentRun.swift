@@ -175,9 +175,10 @@ struct ExperimentRun: Sendable {
         (experiment.pythonver ?? "3").hasPrefix("2") ? "python" : "python3"
     }
 
-    /// The experiment's command line, arguments exactly as the submitter typed them.
+    /// The experiment's command line, arguments exactly as the submitter typed them: the record
+    /// holds them shell-quoted (StudioML's format), undone here once.
     private func commandLine(for experiment: Experiment, layout: RunLayout) -> [String] {
-        [pythonExecutable(for: experiment), experiment.filename] + experiment.args
+        [pythonExecutable(for: experiment), experiment.filename] + experiment.args.map(ShellWord.unquote)
     }
 
     /// The worker's environment, the config's `env`, and what StudioML experiments expect.

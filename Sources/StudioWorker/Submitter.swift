@@ -77,7 +77,8 @@ public struct Submitter: Sendable {
             artifacts.append((capture.tag, Artifact(mutable: true, key: "experiments/\(key)/\(capture.tag).tar", local: absolutePath(capture.path))))
         }
         let experiment = Experiment(
-            key: key, filename: filename, args: arguments,
+            // Stored shell-quoted, as StudioML's submitter stores them; workers undo it once.
+            key: key, filename: filename, args: arguments.map(ShellWord.quote),
             pythonenv: requirements(in: submission.workspace), pythonver: pythonVersion(),
             project: submission.project, resourcesNeeded: resources, timeAdded: now,
             maxDuration: submission.maxDuration, artifacts: artifacts)

@@ -93,7 +93,8 @@ final class WorkerControlTests: XCTestCase {
         let running = try fixture.run(["status", key])
         XCTAssertEqual(running.code, 0, running.stderrText)
         XCTAssertTrue(running.stdoutText.contains("status:      running"), running.stdoutText)
-        XCTAssertTrue(running.stdoutText.contains("watched.py an arg"), running.stdoutText)
+        // The record's words are shell-quoted (StudioML's format): the line reads as a shell command.
+        XCTAssertTrue(running.stdoutText.contains("watched.py 'an arg'"), running.stdoutText)
 
         let follower = try fixture.start(["logs", "-f", key])
         XCTAssertTrue(workerWaitUntil(15) { String(decoding: follower.stdout, as: UTF8.self) == "started\n" },

@@ -92,7 +92,11 @@ final class WorkerEndToEndTests: XCTestCase {
         let arguments = ["a b", "\"q\"", "'single'", "$HOME", "*", "", "ünïcødé ✓ 😀", "back\\slash", "tab\there",
                          "new\nline", "--queue", "elsewhere", "-e", "x", ";", "|"]
         let key = try fixture.submit(["args.py"] + arguments)
-        XCTAssertEqual(fixture.record(key)?["args"] as? [String], arguments)
+        // The record holds them as StudioML's submitter does: each through Python's shlex.quote.
+        let quoted = try fixture.run(["python3", "-c", "import json, shlex, sys; print(json.dumps([shlex.quote(w) for w in sys.argv[1:]]))"]
+                                     + arguments, executable: nil)
+        XCTAssertEqual(fixture.record(key)?["args"] as? [String],
+                       try JSONSerialization.jsonObject(with: quoted.stdout) as? [String])
         let worker = try fixture.work()
         XCTAssertEqual(worker.code, 0, worker.stderrText)
         let received = try XCTUnwrap(fixture.scratchText("argv.json"), "the script did not run")
