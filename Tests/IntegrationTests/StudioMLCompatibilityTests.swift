@@ -6,6 +6,7 @@ import Foundation
 import Glibc
 import StudioInit
 import XCTest
+import StudioModel
 
 /// Wire compatibility with the real StudioML 0.0.49 (PyPI, in the venv of scripts/studioml-venv.sh) over
 /// moto's SQS and S3 on loopback, both ways: its `studio-run` submits and our worker runs, then its own
@@ -98,7 +99,7 @@ final class StudioMLCompatibilityTests: XCTestCase {
         let workspace = try makeWorkspace("py-workspace")
 
         // StudioML's own submit: its S3 records, its workspace blob, its SQS message.
-        let submit = try SupervisedRun([venv.studioRun, "--config", config, "--queue", queueName, "--force-git", "compat.py", "alpha", "n=3"],
+        let submit = try SupervisedRun([venv.studioRun, "--config", config, "--queue", queueName, "--force-git", "compat.py", "alpha", "n=3", "two words"],
                                        in: directory, environment: environment("py-submitter"), workingDirectory: workspace)
         let submitted = await submit.wait(timeout: 180)
         XCTAssertEqual(submitted.shellCode, 0, "StudioML's studio-run failed: \(submit.standardError.suffix(3000))")
@@ -113,7 +114,7 @@ final class StudioMLCompatibilityTests: XCTestCase {
                                        in: directory, environment: environment("our-worker"))
         let worked = await worker.wait(timeout: 120)
         XCTAssertEqual(worked.shellCode, 0, "our worker failed: \(worker.standardError.suffix(3000))")
-        XCTAssertTrue(worker.standardOutput.contains("compat experiment alpha n=3 forty-two"), worker.standardOutput)
+        XCTAssertTrue(worker.standardOutput.contains("compat experiment alpha n=3 two words forty-two"), worker.standardOutput)
         XCTAssertFalse(worker.standardError.contains("missing requirement"), "pip had to install: \(worker.standardError.suffix(2000))")
 
         // The final record and artifacts on S3, as stored.
@@ -122,7 +123,8 @@ final class StudioMLCompatibilityTests: XCTestCase {
         XCTAssertEqual(record.status, "finished")
         XCTAssertEqual(record.key, key)
         XCTAssertEqual(record.filename, "compat.py")
-        XCTAssertEqual(record.args, ["alpha", "n=3"])
+        // StudioML stores each argument through shlex.quote; the script got them as typed (below).
+        XCTAssertEqual(record.args, ["alpha", "n=3", "'two words'"])
         let started = try XCTUnwrap(record.time_started), finished = try XCTUnwrap(record.time_finished)
         XCTAssertLessThanOrEqual(record.time_added, started)
         XCTAssertLessThanOrEqual(started, finished)
@@ -132,7 +134,7 @@ final class StudioMLCompatibilityTests: XCTestCase {
         XCTAssertTrue(record.pythonenv.contains("studioml==0.0.49"), "\(record.pythonenv)")
         XCTAssertEqual(record.artifacts["workspace"]?.mutable, false)
         XCTAssertEqual(record.artifacts["output"]?.key, "experiments/\(key)/output.tar")
-        XCTAssertEqual(snapshot.tars["output"], ["./output": "compat experiment alpha n=3 forty-two\nsecond line\n"])
+        XCTAssertEqual(snapshot.tars["output"], ["./output": "compat experiment alpha n=3 two words forty-two\nsecond line\n"])
         XCTAssertEqual(snapshot.tars["modeldir"].map { Array($0.keys) }, ["model.json"], "modeldir tar layout: no ./ prefix, no top entry")
         XCTAssertEqual(snapshot.left, 0, "the message was not deleted")
 
@@ -161,12 +163,13 @@ final class StudioMLCompatibilityTests: XCTestCase {
         XCTAssertEqual(seen.status, "finished")
         XCTAssertEqual(seen.key, key)
         XCTAssertEqual(seen.filename, "compat.py")
-        XCTAssertEqual(seen.args, ["alpha", "n=3"])
+        // StudioML's reader rebuilds its Experiment through shlex.quote once more (its bug, wire format §9.5).
+        XCTAssertEqual(seen.args, ["alpha", "n=3", ShellWord.quote("'two words'")])
         XCTAssertEqual(seen.time_finished, finished)
-        XCTAssertEqual(seen.output, "compat experiment alpha n=3 forty-two\nsecond line\n")
+        XCTAssertEqual(seen.output, "compat experiment alpha n=3 two words forty-two\nsecond line\n")
         XCTAssertEqual(seen.streamed_member, "./output")
         XCTAssertEqual(seen.streamed, seen.output)
-        XCTAssertEqual(seen.model, ModelFile(args: ["alpha", "n=3"], key: key, data: "forty-two"))
+        XCTAssertEqual(seen.model, ModelFile(args: ["alpha", "n=3", "two words"], key: key, data: "forty-two"))
     }
 
     // MARK: - We submit, StudioML runs
