@@ -84,7 +84,9 @@ public final class S3ObjectStore: ListableObjectStore {
 
     private func describe(_ key: String) -> String { "s3://\(bucket)/\(key)" }
 
-    /// Creates the bucket if `HEAD` says it is missing (once per store).
+    /// Creates the bucket if `HEAD` says it is missing (once per store). Writes call it only when S3
+    /// answers NoSuchBucket, and reads never need it (nothing is in a bucket that does not exist):
+    /// the common case costs no extra round trip.
     public func ensureBucket() async throws {
         if bucketReady.withLock({ $0 }) || !createsBucket { return }
         let head = try await client.send("HEAD", url(nil), operation: "HeadBucket \(bucket)")
@@ -108,7 +110,6 @@ public final class S3ObjectStore: ListableObjectStore {
     }
 
     public func get(_ key: String) async throws -> Data? {
-        try await ensureBucket()
         let reply = try await client.send("GET", url(key), operation: "GET \(describe(key))")
         if reply.status == 404 { return nil }
         guard reply.isSuccess else { throw StorageError(S3ServiceError(operation: "GET \(describe(key))", status: reply.status, body: reply.body).description) }
@@ -116,14 +117,13 @@ public final class S3ObjectStore: ListableObjectStore {
     }
 
     public func put(_ key: String, _ data: Data) async throws {
-        try await ensureBucket()
-        let reply = try await client.send("PUT", url(key), headers: [("Content-Type", "binary/octet-stream")],
-                                          payload: .bytes(Array(data)), operation: "PUT \(describe(key))")
-        try check(reply, "PUT \(describe(key))")
+        try await creatingBucketIfMissing("PUT \(describe(key))") {
+            try await client.send("PUT", url(key), headers: [("Content-Type", "binary/octet-stream")],
+                                  payload: .bytes(Array(data)), operation: "PUT \(describe(key))")
+        }
     }
 
     public func exists(_ key: String) async throws -> Bool {
-        try await ensureBucket()
         let reply = try await client.send("HEAD", url(key), operation: "HEAD \(describe(key))")
         if reply.status == 404 { return false }
         try check(reply, "HEAD \(describe(key))")
@@ -131,29 +131,39 @@ public final class S3ObjectStore: ListableObjectStore {
     }
 
     public func delete(_ key: String) async throws {
-        try await ensureBucket()
         let reply = try await client.send("DELETE", url(key), operation: "DELETE \(describe(key))")
         if reply.status == 404 { return }
         try check(reply, "DELETE \(describe(key))")
     }
 
     public func upload(_ key: String, fromFile path: String) async throws {
-        try await ensureBucket()
         var status = stat()
         guard stat(path, &status) == 0 else { throw StorageError("cannot upload \(path): \(String(cString: strerror(errno)))") }
         let size = Int64(status.st_size)
         if size > multipartThreshold {
+            try await ensureBucket() // one HEAD is nothing next to a multipart upload
             try await multipartUpload(key, fromFile: path, size: size)
             return
         }
-        let reply = try await client.send("PUT", url(key), headers: [("Content-Type", "binary/octet-stream")],
-                                          payload: .file(path: path, offset: 0, length: size), timeout: .seconds(3600),
-                                          operation: "PUT \(describe(key))")
-        try check(reply, "PUT \(describe(key))")
+        try await creatingBucketIfMissing("PUT \(describe(key))") {
+            try await client.send("PUT", url(key), headers: [("Content-Type", "binary/octet-stream")],
+                                  payload: .file(path: path, offset: 0, length: size), timeout: .seconds(3600),
+                                  operation: "PUT \(describe(key))")
+        }
+    }
+
+    /// Sends a write; when S3 answers NoSuchBucket, creates the bucket (as StudioML does) and sends it again.
+    private func creatingBucketIfMissing(_ operation: String, _ send: () async throws -> HTTPReply) async throws {
+        var reply = try await send()
+        if reply.status == 404, createsBucket,
+           S3ServiceError(operation: operation, status: reply.status, body: reply.body).code == "NoSuchBucket" {
+            try await ensureBucket()
+            reply = try await send()
+        }
+        try check(reply, operation)
     }
 
     public func download(_ key: String, toFile path: String) async throws -> Bool {
-        try await ensureBucket()
         // Into a neighbour first, so a failed transfer never leaves a truncated file at `path`.
         let partial = path + ".part-\(getpid())"
         defer { unlink(partial) }
@@ -166,13 +176,13 @@ public final class S3ObjectStore: ListableObjectStore {
 
     /// Every key under `prefix`, following continuation tokens (ListObjectsV2).
     public func list(prefix: String) async throws -> [String] {
-        try await ensureBucket()
         var keys: [String] = []
         var token: String?
         repeat {
             var query = "list-type=2&prefix=" + S3Encoding.encode(prefix, keepSlash: false)
             if let token { query += "&continuation-token=" + S3Encoding.encode(token, keepSlash: false) }
             let reply = try await client.send("GET", url(nil, query: query), operation: "ListObjectsV2 s3://\(bucket)/\(prefix)")
+            if reply.status == 404, S3ServiceError(operation: "", status: 404, body: reply.body).code == "NoSuchBucket" { return [] }
             try check(reply, "ListObjectsV2 s3://\(bucket)/\(prefix)")
             let text = String(decoding: reply.body, as: UTF8.self)
             for contents in S3XML.texts(of: "Contents", in: text) {

@@ -67,16 +67,26 @@ struct ArtifactSet: Sendable {
         try data.write(to: URL(fileURLWithPath: layout.artifactMapping), options: .atomic)
     }
 
-    /// Packs and uploads every mutable artifact whose local path exists, to the store its location names.
+    /// Packs and uploads every mutable artifact whose local path exists, to the store its location
+    /// names; all at once, since each one is a round trip to its store.
     func uploadMutable(log: WorkerLog) async throws {
+        var uploads: [(tag: String, local: String, resolved: ResolvedArtifact)] = []
         for (tag, artifact) in experiment.orderedArtifacts where artifact.mutable {
             let local = layout.path(for: tag)
             guard FileManager.default.fileExists(atPath: local) else { continue }
             guard let resolved = try stores.resolve(tag, artifact) else { continue }
-            let tar = layout.root + "/.upload-" + safeFileName(tag) + ".tar"
-            defer { try? FileManager.default.removeItem(atPath: tar) }
-            try ArtifactPacking.pack(local, toTar: tar, compression: compression)
-            try await resolved.store.upload(resolved.key, fromFile: tar)
+            uploads.append((tag, local, resolved))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for upload in uploads {
+                group.addTask { [layout, compression] in
+                    let tar = layout.root + "/.upload-" + safeFileName(upload.tag) + ".tar"
+                    defer { try? FileManager.default.removeItem(atPath: tar) }
+                    try ArtifactPacking.pack(upload.local, toTar: tar, compression: compression)
+                    try await upload.resolved.store.upload(upload.resolved.key, fromFile: tar)
+                }
+            }
+            try await group.waitForAll()
         }
     }
 

@@ -57,6 +57,16 @@ struct ExperimentRun: Sendable {
             return stored ? .done(exitCode: 1) : .handBack(exitCode: 1, why: "cannot store the record")
         }
 
+        // Running from here on: written over the record just read (one round trip, not a re-read).
+        do {
+            var running = experiment
+            running.status = .running
+            running.timeStarted = Date.now.timeIntervalSince1970
+            try await records.write(running)
+        } catch {
+            return .handBack(exitCode: 1, why: "cannot mark \(key) running: \(error)")
+        }
+
         let layout = RunLayout(home: options.home, key: key)
         let artifacts: ArtifactSet
         do {
@@ -71,14 +81,6 @@ struct ExperimentRun: Sendable {
             return stored ? .done(exitCode: 1) : .handBack(exitCode: 1, why: "cannot store the record")
         }
 
-        do {
-            try await records.update(key) { record in
-                record.status = .running
-                record.timeStarted = Date.now.timeIntervalSince1970
-            }
-        } catch {
-            return .handBack(exitCode: 1, why: "cannot mark \(key) running: \(error)")
-        }
 
         if options.pip == .missing, !experiment.pythonenv.isEmpty {
             let pip = await PipInstaller(python: pythonExecutable(for: experiment), environment: environment(for: experiment, layout: layout, artifacts: artifacts), outputPath: layout.outputFile, log: log)
@@ -100,7 +102,7 @@ struct ExperimentRun: Sendable {
             stopCheckInterval: options.stopCheckInterval,
             stopRequested: { [records, key] in (try? await records.read(key))?.status == .stopped },
             checkpointInterval: (try? config.saveWorkspaceFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil },
-            checkpoint: { await checkpoint(records, artifacts) },
+            checkpoint: { _ = await checkpoint(records, artifacts) },
             metricsPath: layout.metricsFile,
             metricsInterval: (try? config.saveMetricsFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil })
         let end: ExperimentEnd
@@ -116,12 +118,14 @@ struct ExperimentRun: Sendable {
             return stored ? .done(exitCode: (error as? SpawnError)?.exitCode ?? 1) : .handBack(exitCode: 1, why: "cannot store the record")
         }
         relay.cancel()
-        await checkpoint(records, artifacts)
+        // The last checkpoint's time goes into the final record's own update (one round trip fewer).
+        let checkpointed = await checkpoint(records, artifacts, recordingTime: false)
 
         let code = end.status.shellCode
         if case .workerShutdown? = end.stoppedFor {
             // Not the experiment's fault: another worker runs it again from the start.
             try? await records.update(key) { record in
+                if let checkpointed { record.timeLastCheckpoint = checkpointed }
                 record.status = .waiting
                 record.info["interrupted"] = .string("worker stopped at \(Date.now.timeIntervalSince1970); message returned to the queue")
             }
@@ -136,27 +140,34 @@ struct ExperimentRun: Sendable {
         default: status = code == 0 ? .finished : .failed
         }
         log.info("experiment \(status.rawValue)", ["exit_code": String(code)])
-        guard await finish(records, status: status, info: info) else {
+        guard await finish(records, status: status, info: info, checkpointed: checkpointed) else {
             return .handBack(exitCode: code, why: "cannot store the final record")
         }
         return .done(exitCode: code)
     }
 
-    /// Saves every mutable artifact that exists locally, then the record's `time_last_checkpoint`.
-    private func checkpoint(_ records: RecordBook, _ artifacts: ArtifactSet) async {
+    /// Saves every mutable artifact that exists locally, then (unless the caller records it itself)
+    /// the record's `time_last_checkpoint`. Returns that time, or nil when the checkpoint failed.
+    @discardableResult
+    private func checkpoint(_ records: RecordBook, _ artifacts: ArtifactSet, recordingTime: Bool = true) async -> Double? {
         do {
             try await artifacts.uploadMutable(log: log)
-            try await records.update(key) { $0.timeLastCheckpoint = Date.now.timeIntervalSince1970 }
+            let now = Date.now.timeIntervalSince1970
+            if recordingTime { try await records.update(key) { $0.timeLastCheckpoint = now } }
+            return now
         } catch {
             log.warning("checkpoint failed (the next one retries): \(error)")
+            return nil
         }
     }
 
     /// Stores the final status; retried, because acknowledging depends on it. False when it could not.
-    private func finish(_ records: RecordBook, status: ExperimentStatus, info: [String: JSONValue]) async -> Bool {
+    private func finish(_ records: RecordBook, status: ExperimentStatus, info: [String: JSONValue],
+                        checkpointed: Double? = nil) async -> Bool {
         for attempt in 1...5 {
             do {
                 try await records.update(key) { record in
+                    if let checkpointed { record.timeLastCheckpoint = checkpointed }
                     record.status = status
                     record.timeFinished = Date.now.timeIntervalSince1970
                     for (name, value) in info { record.info[name] = value }

@@ -48,6 +48,21 @@ final class S3ObjectStoreTests: XCTestCase {
         try await store.delete("experiments/k1")
     }
 
+    /// Reads of a bucket that does not exist find nothing (and create nothing); the first upload
+    /// creates it, as StudioML's client does.
+    func testReadsOfAMissingBucketFindNothingAndAnUploadCreatesIt() async throws {
+        let store = try makeStore()
+        let listed = try await store.list(prefix: "experiments/")
+        XCTAssertEqual(listed, [])
+        let downloaded = try await store.download("experiments/none.tar", toFile: directory + "/none.tar")
+        XCTAssertFalse(downloaded)
+        let file = directory + "/artifact.tar"
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data("tar bytes".utf8)))
+        try await store.upload("experiments/k/output.tar", fromFile: file)
+        let after = try await store.list(prefix: "experiments/")
+        XCTAssertEqual(after, ["experiments/k/output.tar"])
+    }
+
     func testKeysWithSpecialCharactersRoundTrip() async throws {
         let store = try makeStore()
         let key = "projects/my project/ü+=&?/owner"
