@@ -22,6 +22,11 @@ public struct InitRunner {
     private var drainDeadline: Int64?
     /// SIGKILL has gone to the whole tree; we only reap from now on.
     private var killedAll = false
+    /// Whether the start-up code's pages have been handed back (once the init first sits idle).
+    private var codePagesReleased = false
+    /// How long the init must have waited with nothing to do before it hands those pages back: a
+    /// short-lived command never pays for it, a long-running one is lean for all of its life.
+    private static let idleBeforeReleaseMilliseconds: Int64 = 100
 
     /// A runner for these options; call `run()` once.
     public init(options: InitOptions) {
@@ -64,8 +69,6 @@ public struct InitRunner {
         // Hygiene: don't pin the original cwd (a mount) or hold the fds we were given; the child has them.
         if chdir("/") != 0 { logger.error("warning: chdir(\"/\") failed: \(errorText())") }
         _ = studio_close_fds_from(3)
-        // Start-up code (runtime, parsing, spawning) is done with; give its pages back while we wait.
-        CodePages.releaseResident()
 
         return loop()
     }
@@ -89,7 +92,14 @@ public struct InitRunner {
             } else if let deadline = earliestDeadline {
                 timeout = max(0, deadline - now)
             }
+            if !codePagesReleased {
+                timeout = timeout < 0 ? Self.idleBeforeReleaseMilliseconds : min(timeout, Self.idleBeforeReleaseMilliseconds)
+            }
             let received = studio_wait_signal(Int(timeout))
+            if received == 0 && !codePagesReleased {
+                codePagesReleased = true
+                CodePages.releaseResident()
+            }
             if received > 0 {
                 handle(signal: received)
             } else if received == 0 {

@@ -6,7 +6,9 @@ import Glibc
 /// file descriptor with SHA-256 in the same pass (the blobstore key is the hash of the stored object).
 ///
 /// Double-buffered: while the caller fills one buffer (reading source files into it), a helper thread
-/// compresses, hashes and writes the other, so hashing overlaps the reads instead of adding to them.
+/// writes the other. Uncompressed, the caller hashes each buffer as it hands it over, so hashing and
+/// writing (each about as slow as the reads) run on two threads at once; gzipped, the helper
+/// compresses and hashes what it writes, since the hash is of the stored bytes.
 /// `@unchecked Sendable` because a buffer is handed to the helper only between `idle.wait()` and its
 /// `idle.signal()`, which order every access to the buffers, the hasher and `failure`.
 final class ArchiveOutput: @unchecked Sendable {
@@ -88,6 +90,9 @@ final class ArchiveOutput: @unchecked Sendable {
     /// Hands the filled buffer to the helper (gzip if asked, then hash and write) and switches to the other one.
     func flush() throws {
         guard used > 0 else { return }
+        // The caller owns this buffer until the helper takes it below; the helper never touches the
+        // hasher when nothing is compressed.
+        if deflater == nil { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffers[current][0..<used])) }
         idle.wait()
         if let failure {
             idle.signal()
@@ -98,9 +103,9 @@ final class ArchiveOutput: @unchecked Sendable {
             let pending = UnsafeRawBufferPointer(rebasing: buffers[index][0..<count])
             do {
                 if let deflater {
-                    try deflater.deflate(pending, finish: false) { try store($0) }
+                    try deflater.deflate(pending, finish: false) { try hashAndWrite($0) }
                 } else {
-                    try store(pending)
+                    try write(pending)
                 }
             } catch {
                 failure = error
@@ -117,15 +122,19 @@ final class ArchiveOutput: @unchecked Sendable {
         idle.wait()
         defer { idle.signal() }
         if let failure { throw failure }
-        if let deflater { try deflater.deflate(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) { try store($0) } }
+        if let deflater { try deflater.deflate(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) { try hashAndWrite($0) } }
         return hasher.finalize().map { byte in
             let digits = Array("0123456789abcdef".utf8)
             return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
         }.joined()
     }
 
-    private func store(_ bytes: UnsafeRawBufferPointer) throws {
+    private func hashAndWrite(_ bytes: UnsafeRawBufferPointer) throws {
         hasher.update(bufferPointer: bytes)
+        try write(bytes)
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer) throws {
         try Posix.writeAll(fd, bytes.baseAddress!, bytes.count, what: "the tar archive")
         storedBytes += Int64(bytes.count)
     }
