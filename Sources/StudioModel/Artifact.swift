@@ -121,7 +121,7 @@ public struct ArtifactStoreReference: Sendable, Equatable {
     }
 
     /// The `netloc` of an endpoint URL: `http://127.0.0.1:5125/x` → `127.0.0.1:5125`.
-    static func hostAndPort(_ endpoint: String) -> String {
+    public static func hostAndPort(_ endpoint: String) -> String {
         var rest = Substring(endpoint)
         if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
         if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }

@@ -112,7 +112,7 @@ final class ArtifactStores: Sendable {
             guard let endpoint = storageConfig.endpoint ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"] else {
                 return host.lowercased().hasSuffix(".amazonaws.com")
             }
-            return Self.hostAndPort(endpoint).lowercased() == host.lowercased()
+            return ArtifactStoreReference.hostAndPort(endpoint).lowercased() == host.lowercased()
         case .file, .http:
             return false
         }
@@ -131,7 +131,7 @@ final class ArtifactStores: Sendable {
     func s3Endpoint(host: String?) -> String? {
         let configured = storageConfig.type == "s3" ? storageConfig.endpoint : nil
         guard let host else { return configured }
-        if let configured, Self.hostAndPort(configured).lowercased() == host.lowercased() { return configured }
+        if let configured, ArtifactStoreReference.hostAndPort(configured).lowercased() == host.lowercased() { return configured }
         return (host.lowercased().hasSuffix(".amazonaws.com") ? "https://" : "http://") + host
     }
 
@@ -143,14 +143,6 @@ final class ArtifactStores: Sendable {
             stores[identity] = store
             return store
         }
-    }
-
-    /// The `host[:port]` of an endpoint URL: `http://127.0.0.1:5125/x` → `127.0.0.1:5125`.
-    static func hostAndPort(_ endpoint: String) -> String {
-        var rest = Substring(endpoint)
-        if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
-        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
-        return String(rest)
     }
 
     /// The object key inside a location's store.

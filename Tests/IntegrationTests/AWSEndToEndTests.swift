@@ -38,34 +38,7 @@ final class AWSEndToEndTests: XCTestCase {
     }
 
     private func writeConfig() throws -> String {
-        let config = """
-            database:
-                type: s3
-                endpoint: \(moto.endpoint)
-                bucket: studioml-meta
-                credentials:
-                    aws:
-                        access_key: testing
-                        secret_access_key: testing
-            storage:
-                type: s3
-                endpoint: \(moto.endpoint)
-                bucket: studioml-artifacts
-                credentials:
-                    aws:
-                        access_key: testing
-                        secret_access_key: testing
-            cloud:
-                queue:
-                    sqs:
-                        credentials:
-                            aws:
-                                access_key: testing
-                                secret_access_key: testing
-                                region: us-east-1
-            saveWorkspaceFrequency: 1m
-            saveMetricsFrequency: 1m
-            """
+        let config = moto.studioConfig
         let path = directory.file("config.yaml")
         try config.write(toFile: path, atomically: true, encoding: .utf8)
         return path

@@ -62,3 +62,40 @@ final class MotoServer: @unchecked Sendable {
         }
     }
 }
+
+extension MotoServer {
+    /// A StudioML config with the database, storage and SQS queue on this server, with its fixed
+    /// test credentials (StudioML's key names; our worker and StudioML's both read it).
+    var studioConfig: String {
+        """
+        database:
+            type: s3
+            endpoint: \(endpoint)
+            bucket: studioml-meta
+            authentication: none
+            credentials:
+                aws:
+                    access_key: testing
+                    secret_access_key: testing
+        storage:
+            type: s3
+            endpoint: \(endpoint)
+            bucket: studioml-artifacts
+            credentials:
+                aws:
+                    access_key: testing
+                    secret_access_key: testing
+        cloud:
+            queue:
+                sqs:
+                    credentials:
+                        aws:
+                            access_key: testing
+                            secret_access_key: testing
+                            region: us-east-1
+        saveMetricsFrequency: 1m
+        saveWorkspaceFrequency: 1m
+
+        """
+    }
+}

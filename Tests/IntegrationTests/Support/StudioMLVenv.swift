@@ -54,34 +54,7 @@ struct StudioMLVenv {
     /// A StudioML client config with database and storage on `moto` (StudioML reads only this one file
     /// and merges no defaults, so every key its runner and worker read is here: §9.12 of the wire format).
     static func config(moto: MotoServer) -> String {
-        """
-        database:
-            type: s3
-            endpoint: \(moto.endpoint)
-            bucket: studioml-meta
-            authentication: none
-            credentials:
-                aws:
-                    access_key: testing
-                    secret_access_key: testing
-        storage:
-            type: s3
-            endpoint: \(moto.endpoint)
-            bucket: studioml-artifacts
-            credentials:
-                aws:
-                    access_key: testing
-                    secret_access_key: testing
-        cloud:
-            queue:
-                sqs:
-                    credentials:
-                        aws:
-                            access_key: testing
-                            secret_access_key: testing
-                            region: us-east-1
-        saveMetricsFrequency: 1m
-        saveWorkspaceFrequency: 1m
+        moto.studioConfig + """
         verbose: debug
         resources_needed:
             cpus: 1
