@@ -62,15 +62,22 @@ mkdir -p "$SCRATCH"
 cat $(find "$WORKSPACE" -type f) > /dev/null
 
 declare -A samples
+create() { # tool
+    rm -f "$SCRATCH/$1.tar"; sync
+    if [ "$1" = studio ]; then samples[studio_create]+="$(time_of "$STUDIO" tar create -f "$SCRATCH/studio.tar" "$WORKSPACE") "
+    else samples[gnu_create]+="$(time_of tar -cf "$SCRATCH/gnu.tar" -C "$WORKSPACE" .) "; fi
+}
+extract() { # tool
+    rm -rf "$SCRATCH/$1-out"; mkdir -p "$SCRATCH/$1-out"; sync
+    if [ "$1" = studio ]; then samples[studio_extract]+="$(time_of "$STUDIO" tar extract -f "$SCRATCH/studio.tar" "$SCRATCH/studio-out") "
+    else samples[gnu_extract]+="$(time_of tar -xf "$SCRATCH/gnu.tar" -C "$SCRATCH/gnu-out") "; fi
+}
 for run in $(seq 1 "$RUNS"); do
-    rm -f "$SCRATCH/studio.tar" "$SCRATCH/gnu.tar"; sync
-    samples[studio_create]+="$(time_of "$STUDIO" tar create -f "$SCRATCH/studio.tar" "$WORKSPACE") "
-    sync
-    samples[gnu_create]+="$(time_of tar -cf "$SCRATCH/gnu.tar" -C "$WORKSPACE" .) "
-    rm -rf "$SCRATCH/studio-out" "$SCRATCH/gnu-out"; mkdir -p "$SCRATCH/gnu-out"; sync
-    samples[studio_extract]+="$(time_of "$STUDIO" tar extract -f "$SCRATCH/studio.tar" "$SCRATCH/studio-out") "
-    sync
-    samples[gnu_extract]+="$(time_of tar -xf "$SCRATCH/gnu.tar" -C "$SCRATCH/gnu-out") "
+    # Each tool first on every other run, and each removes its own previous output (then sync) just
+    # before it is timed: neither inherits the other's writeback or deletions.
+    if [ $((run % 2)) = 1 ]; then order="studio gnu"; else order="gnu studio"; fi
+    for tool in $order; do create "$tool"; done
+    for tool in $order; do extract "$tool"; done
     echo "run $run done" >&2
 done
 
