@@ -1,45 +1,50 @@
 import Crypto
 import Dispatch
 import Glibc
+import Synchronization
 
 /// A buffered sink for archive bytes: optionally gzips them, and hashes exactly the bytes that reach the
 /// file descriptor with SHA-256 in the same pass (the blobstore key is the hash of the stored object).
 ///
-/// Double-buffered: while the caller fills one buffer (reading source files into it), a helper thread
-/// writes the other. Uncompressed, the caller hashes each buffer as it hands it over, so hashing and
-/// writing (each about as slow as the reads) run on two threads at once; gzipped, the helper
-/// compresses and hashes what it writes, since the hash is of the stored bytes.
-/// `@unchecked Sendable` because a buffer is handed to the helper only between `idle.wait()` and its
-/// `idle.signal()`, which order every access to the buffers, the hasher and `failure`.
+/// A three-stage pipeline over three buffers: the caller fills one (reading source files into it),
+/// one thread hashes the next and another writes the one before, in order, so reading, hashing and
+/// writing (each about as slow as the others) overlap. Gzipped, the hashing stage compresses, hashes
+/// and writes (the hash is of the stored bytes) and the writing stage has nothing to do.
+/// `@unchecked Sendable` because a buffer belongs to exactly one stage at a time: the caller takes it
+/// with `free[i].wait()`, and the writing stage gives it back with `free[i].signal()`; the hasher is
+/// used by the hashing stage alone until `finish` has waited for every buffer.
 final class ArchiveOutput: @unchecked Sendable {
     private let fd: Int32
     private let buffers: [UnsafeMutableRawBufferPointer]
+    private let free: [DispatchSemaphore]
     private var current = 0
     private var buffer: UnsafeMutableRawBufferPointer { buffers[current] }
     private var used = 0
     private var hasher = SHA256()
     private let deflater: Deflater?
-    private let helper = DispatchQueue(label: "studio.tar.output")
-    private let idle = DispatchSemaphore(value: 1)
-    private var failure: Error?
+    private let hashing = DispatchQueue(label: "studio.tar.hash")
+    private let writing = DispatchQueue(label: "studio.tar.write")
+    private let failure = Mutex<Error?>(nil)
     /// Uncompressed tar bytes accepted so far (for record padding).
     private(set) var tarBytes: Int64 = 0
-    /// Bytes written to the descriptor so far.
+    /// Bytes written to the descriptor so far (by the stage that writes; read after `finish`).
     private(set) var storedBytes: Int64 = 0
 
     init(fd: Int32, compression: TarCompression, bufferSize: Int = 2 << 20) throws {
         self.fd = fd
-        buffers = [.allocate(byteCount: bufferSize, alignment: 4096), .allocate(byteCount: bufferSize, alignment: 4096)]
+        buffers = (0..<3).map { _ in .allocate(byteCount: bufferSize, alignment: 4096) }
+        free = buffers.map { _ in DispatchSemaphore(value: 1) }
         switch compression {
         case .none: deflater = nil
         case .gzip(let level): deflater = try Deflater(level: level, bufferSize: 1 << 20)
         }
+        free[current].wait()
     }
 
     deinit {
-        // The helper may still hold a buffer when an error ended the archive early.
-        idle.wait()
-        idle.signal()  // libdispatch traps if a semaphore dies below its initial value
+        // The stages may still hold buffers when an error ended the archive early.
+        waitForStages()
+        free[current].signal()  // libdispatch traps if a semaphore dies below its initial value
         buffers.forEach { $0.deallocate() }
     }
 
@@ -87,46 +92,57 @@ final class ArchiveOutput: @unchecked Sendable {
         return count - remaining
     }
 
-    /// Hands the filled buffer to the helper (gzip if asked, then hash and write) and switches to the other one.
+    /// Hands the filled buffer to the pipeline and takes the next one (waiting until it is written).
     func flush() throws {
         guard used > 0 else { return }
-        // The caller owns this buffer until the helper takes it below; the helper never touches the
-        // hasher when nothing is compressed.
-        if deflater == nil { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffers[current][0..<used])) }
-        idle.wait()
-        if let failure {
-            idle.signal()
-            throw failure
-        }
+        if let error = failure.withLock({ $0 }) { throw error }
         let index = current, count = used
-        helper.async { [self] in
+        hashing.async { [self] in
             let pending = UnsafeRawBufferPointer(rebasing: buffers[index][0..<count])
             do {
                 if let deflater {
                     try deflater.deflate(pending, finish: false) { try hashAndWrite($0) }
-                } else {
-                    try write(pending)
+                    free[index].signal()
+                    return
                 }
+                hasher.update(bufferPointer: pending)
             } catch {
-                failure = error
+                fail(error)
+                free[index].signal()
+                return
             }
-            idle.signal()
+            writing.async { [self] in
+                do { try write(UnsafeRawBufferPointer(rebasing: buffers[index][0..<count])) } catch { fail(error) }
+                free[index].signal()
+            }
         }
-        current ^= 1
+        current = (current + 1) % buffers.count
         used = 0
+        free[current].wait()
     }
 
     /// Flushes everything (and ends the gzip stream); returns the lowercase hex SHA-256 of the stored bytes.
     func finish() throws -> String {
         try flush()
-        idle.wait()
-        defer { idle.signal() }
-        if let failure { throw failure }
+        waitForStages()
+        if let error = failure.withLock({ $0 }) { throw error }
         if let deflater { try deflater.deflate(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) { try hashAndWrite($0) } }
         return hasher.finalize().map { byte in
             let digits = Array("0123456789abcdef".utf8)
             return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
         }.joined()
+    }
+
+    /// Waits until the stages hold no buffer (every one but the caller's is free), leaving them free.
+    private func waitForStages() {
+        for index in buffers.indices where index != current {
+            free[index].wait()
+            free[index].signal()
+        }
+    }
+
+    private func fail(_ error: Error) {
+        failure.withLock { if $0 == nil { $0 = error } }
     }
 
     private func hashAndWrite(_ bytes: UnsafeRawBufferPointer) throws {
