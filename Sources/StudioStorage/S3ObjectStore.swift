@@ -155,8 +155,7 @@ public final class S3ObjectStore: ListableObjectStore {
     /// Sends a write; when S3 answers NoSuchBucket, creates the bucket (as StudioML does) and sends it again.
     private func creatingBucketIfMissing(_ operation: String, _ send: () async throws -> HTTPReply) async throws {
         var reply = try await send()
-        if reply.status == 404, createsBucket,
-           S3ServiceError(operation: operation, status: reply.status, body: reply.body).code == "NoSuchBucket" {
+        if createsBucket, Self.isMissingBucket(reply) {
             try await ensureBucket()
             reply = try await send()
         }
@@ -182,7 +181,7 @@ public final class S3ObjectStore: ListableObjectStore {
             var query = "list-type=2&prefix=" + S3Encoding.encode(prefix, keepSlash: false)
             if let token { query += "&continuation-token=" + S3Encoding.encode(token, keepSlash: false) }
             let reply = try await client.send("GET", url(nil, query: query), operation: "ListObjectsV2 s3://\(bucket)/\(prefix)")
-            if reply.status == 404, S3ServiceError(operation: "", status: 404, body: reply.body).code == "NoSuchBucket" { return [] }
+            if Self.isMissingBucket(reply) { return [] } // nothing is in a bucket that does not exist
             try check(reply, "ListObjectsV2 s3://\(bucket)/\(prefix)")
             let text = String(decoding: reply.body, as: UTF8.self)
             for contents in S3XML.texts(of: "Contents", in: text) {
@@ -191,6 +190,11 @@ public final class S3ObjectStore: ListableObjectStore {
             token = S3XML.text(of: "IsTruncated", in: text) == "true" ? S3XML.text(of: "NextContinuationToken", in: text) : nil
         } while token != nil
         return keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    }
+
+    /// Whether S3 answered that the bucket itself does not exist.
+    private static func isMissingBucket(_ reply: HTTPReply) -> Bool {
+        reply.status == 404 && S3ServiceError(operation: "", status: reply.status, body: reply.body).code == "NoSuchBucket"
     }
 
     /// Throws the reply's S3 error unless it is a 2xx.

@@ -86,8 +86,8 @@ struct ExperimentRun: Sendable {
             let pip = await PipInstaller(python: pythonExecutable(for: experiment), environment: environment(for: experiment, layout: layout, artifacts: artifacts), outputPath: layout.outputFile, log: log)
                 .installMissing(experiment.pythonenv)
             if case .failed(let why) = pip {
-                await checkpoint(records, artifacts)
-                let stored = await finish(records, status: .failed, info: ["reason": .string(why)])
+                let checkpointed = await checkpoint(records, artifacts, recordingTime: false)
+                let stored = await finish(records, status: .failed, info: ["reason": .string(why)], checkpointed: checkpointed)
                 return stored ? .done(exitCode: 1) : .handBack(exitCode: 1, why: "cannot store the record")
             }
         }

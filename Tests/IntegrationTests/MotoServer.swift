@@ -21,9 +21,9 @@ final class MotoServer: @unchecked Sendable {
     }
 
     init(in directory: TemporaryDirectory) throws {
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         run = try SupervisedRun(["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], in: directory)
-        guard eventually(timeout: 30, { Self.accepts(port: port) }) else {
+        guard eventually(timeout: 30, { LoopbackPort.accepts(port) }) else {
             kill(run.pid, SIGKILL)
             throw XCTSkip("moto's server did not start; install it with: pip install 'moto[server]' (\(run.standardError.suffix(300)))")
         }
@@ -32,34 +32,6 @@ final class MotoServer: @unchecked Sendable {
     func stop() async {
         kill(run.pid, SIGKILL)
         _ = await run.wait(timeout: 10)
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw XCTSkip("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw XCTSkip("cannot bind a loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 }
 

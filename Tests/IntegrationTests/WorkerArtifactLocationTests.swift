@@ -29,15 +29,15 @@ final class WorkerArtifactLocationTests: XCTestCase {
             throw XCTSkip("gcs-emulator.py did not start: \(gcs.standardError)")
         }
         storageHost = "127.0.0.1:" + directory.read("gcs-port")!
-        guard eventually(timeout: 30, { MotoServer.accepts(port: Int(self.storageHost.split(separator: ":")[1])!) }) else {
+        guard eventually(timeout: 30, { LoopbackPort.accepts(Int(self.storageHost.split(separator: ":")[1])!) }) else {
             throw XCTSkip("gcp-storage-emulator did not answer (pip install gcp-storage-emulator)")
         }
         moto = try MotoServer(in: directory)
-        httpPort = try MotoServer.freePort()
+        httpPort = try LoopbackPort.free()
         try FileManager.default.createDirectory(atPath: directory.file("site"), withIntermediateDirectories: true)
         helpers.append(try SupervisedRun(["/usr/bin/env", "python3", "-m", "http.server", "--bind", "127.0.0.1",
                                           "--directory", directory.file("site"), String(httpPort)], in: directory))
-        guard eventually(timeout: 20, { MotoServer.accepts(port: self.httpPort) }) else {
+        guard eventually(timeout: 20, { LoopbackPort.accepts(self.httpPort) }) else {
             XCTFail("python3 -m http.server did not listen on port \(httpPort)")
             throw POSIXError(.ETIMEDOUT)
         }

@@ -23,7 +23,7 @@ final class MotoServer: @unchecked Sendable {
 
     /// Starts the server and waits (up to 30 s) until it accepts connections.
     init() throws {
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         var spawned: pid_t = 0
         let arguments = ["/usr/bin/env", "python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
         let cArguments = arguments.map { strdup($0) } + [nil]
@@ -38,7 +38,7 @@ final class MotoServer: @unchecked Sendable {
         pid = spawned
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if Self.accepts(port: port) { return }
+            if LoopbackPort.accepts(port) { return }
             var status: Int32 = 0
             if waitpid(spawned, &status, WNOHANG) == spawned {
                 throw XCTSkip("moto's server exited at once; install it with: pip install 'moto[server]'")
@@ -57,37 +57,6 @@ final class MotoServer: @unchecked Sendable {
         while waitpid(pid, &status, WNOHANG) == 0 {
             if Date() > deadline { kill(pid, SIGKILL); waitpid(pid, &status, 0); return }
             usleep(20_000)
-        }
-    }
-
-    /// A port the kernel hands out for an ephemeral bind, released again for the server to take.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw XCTSkip("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw XCTSkip("cannot bind a loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Whether something accepts TCP connections on the loopback port.
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
     }
 }
@@ -167,7 +136,7 @@ server.serve_forever()
 
     /// Starts a proxy to `target` (e.g. moto's endpoint); the script is written into `directory`.
     init(target: String, directory: String) throws {
-        port = try MotoServer.freePort()
+        port = try LoopbackPort.free()
         let scriptPath = directory + "/fault-proxy.py"
         guard FileManager.default.createFile(atPath: scriptPath, contents: Data(Self.script.utf8)) else {
             throw XCTSkip("cannot write \(scriptPath)")
@@ -180,7 +149,7 @@ server.serve_forever()
         guard result == 0 else { throw XCTSkip("cannot start python3 (errno \(result))") }
         pid = spawned
         let deadline = Date().addingTimeInterval(10)
-        while !MotoServer.accepts(port: port) {
+        while !LoopbackPort.accepts(port) {
             if Date() > deadline { stop(); throw XCTSkip("the fault proxy did not start") }
             usleep(20_000)
         }

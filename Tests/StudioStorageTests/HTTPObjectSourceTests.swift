@@ -114,7 +114,7 @@ final class LoopbackHTTPServer {
 
     /// Serves `directory` with `python3 -m http.server`, or runs `script` (which gets the port as its argument).
     init(directory: String = "/nonexistent", script: String? = nil) throws {
-        let port = try MotoServer.freePort()
+        let port = try LoopbackPort.free()
         self.port = port
         let arguments = script.map { ["/usr/bin/env", "python3", "-c", $0, String(port)] }
             ?? ["/usr/bin/env", "python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory, String(port)]
@@ -131,7 +131,7 @@ final class LoopbackHTTPServer {
         }
         pid = spawned
         let deadline = Date().addingTimeInterval(20)
-        while !MotoServer.accepts(port: port) {
+        while !LoopbackPort.accepts(port) {
             if Date() > deadline { stop(); throw TestFailure("python3 -m http.server did not listen within 20 s") }
             usleep(20_000)
         }
