@@ -23,11 +23,17 @@ final class ImageFilesTests: XCTestCase {
         let workdir = try XCTUnwrap(buildStage.workdir)
         XCTAssertTrue(copy.source.hasPrefix(workdir + "/"), "\(copy.source) under \(workdir)")
         let relativeOutput = String(copy.source.dropFirst(workdir.count + 1))
-        let build = try XCTUnwrap(buildStage.runs.first { $0.contains("swift build") }, "a swift build RUN")
-        for part in ["-c release", "--static-swift-stdlib", "-Xswiftc -static-executable", "cp ", "strip \(relativeOutput)"] {
-            XCTAssertTrue(build.contains(part), "build RUN has \(part): \(build)")
+        // The build RUN is `make static`'s script, writing the copied path; the script holds the static flags.
+        let build = try XCTUnwrap(buildStage.runs.first { $0.contains("scripts/build-static.sh") }, "a build-static RUN")
+        XCTAssertTrue(build.contains("scripts/build-static.sh \(relativeOutput)"), build)
+        XCTAssertTrue(buildStage.copies.contains { $0.sources.contains("scripts/build-static.sh") }, "the script is copied in")
+        let script = try dockerfileText("scripts/build-static.sh")
+        for part in ["-c release", "--static-swift-stdlib", "-Xswiftc -static-executable", "strip "] {
+            XCTAssertTrue(script.contains(part), "build-static.sh has \(part)")
         }
-        XCTAssertTrue(build.contains(relativeOutput))
+        for file in script.split(separator: " ").filter({ $0.hasPrefix("scripts/") && $0.hasSuffix(".ld") }) {
+            XCTAssertTrue(buildStage.copies.contains { $0.sources.contains(String(file)) }, "\(file) is copied in")
+        }
         XCTAssertEqual(final.entrypoint, ["/studio"], "exec-form ENTRYPOINT")
         XCTAssertTrue(final.copies.contains { $0.source == "entrypoint.sh" && $0.destination == "/entrypoint.sh" })
         XCTAssertTrue(final.runs.isEmpty, "scratch has no shell to RUN with")

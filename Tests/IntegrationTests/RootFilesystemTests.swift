@@ -71,6 +71,49 @@ final class RootFilesystemTests: XCTestCase {
         XCTAssertTrue(show.standardOutput.contains("status:      finished"), show.standardOutput + show.standardError)
     }
 
+    /// A distroless-like root (the binary, /proc and /etc/hosts; no glibc shared libraries, no NSS modules,
+    /// no nsswitch.conf): the static binary still resolves a host name and reads an experiment from S3.
+    func testStaticBinaryReachesAStoreByHostNameInARootWithoutSharedLibraries() async throws {
+        let environment = ProcessEnvironment.current
+        guard let staticBinary = environment["STUDIO_STATIC_BINARY"] else {
+            throw XCTSkip("set STUDIO_STATIC_BINARY to a static release build of studio (make static) to run this test")
+        }
+        guard getuid() == 0 else { throw XCTSkip("needs root for PID namespaces, mounts and chroot") }
+        let moto = try MotoServer(in: directory)
+        defer { kill(moto.run.pid, SIGKILL) }
+
+        // Submit from the host with the store at 127.0.0.1.
+        let workspace = directory.file("workspace")
+        try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
+        try "print('never run here')\n".write(toFile: workspace + "/job.py", atomically: true, encoding: .utf8)
+        try moto.studioConfig.write(toFile: directory.file("host.yaml"), atomically: true, encoding: .utf8)
+        var hostEnvironment = environment.filter { !$0.key.hasPrefix("AWS_") }.merging(moto.awsEnvironment) { $1 }
+        hostEnvironment["HOME"] = directory.path
+        let queue = "sqs_rootfs_\(UInt32.random(in: 0...UInt32.max))"
+        let submit = try SupervisedRun([try StudioBinary.path(), "run", "--config", directory.file("host.yaml"), "--queue", queue, "job.py"],
+                                       in: directory, environment: hostEnvironment, workingDirectory: workspace)
+        let submitted = await submit.wait(timeout: 60)
+        XCTAssertEqual(submitted, .exited(0), submit.standardError)
+        let key = submit.standardOutput.filter { !$0.isWhitespace }
+
+        // Inside, the same store is only known by a name that /etc/hosts maps to 127.0.0.1 (without a dot:
+        // moto reads a dotted Host as a virtual-hosted bucket).
+        let root = directory.file("root")
+        try FileManager.default.createDirectory(atPath: root + "/proc", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: staticBinary, toPath: root + "/studio")
+        try "127.0.0.1 studio-store\n".write(toFile: root + "/etc/hosts", atomically: true, encoding: .utf8)
+        try moto.studioConfig.replacing("127.0.0.1", with: "studio-store")
+            .write(toFile: root + "/config.yaml", atomically: true, encoding: .utf8)
+        let script = "mount -t proc proc \(root)/proc && exec chroot \(root) /studio status --config /config.yaml \(key)"
+        let status = try SupervisedRun(["unshare", "--pid", "--fork", "--mount", "--kill-child", "sh", "-c", script], in: directory,
+                                       environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "AWS_EC2_METADATA_DISABLED": "true"])
+        let shown = await status.wait(timeout: 60)
+        XCTAssertEqual(shown, .exited(0), status.standardError)
+        XCTAssertTrue(status.standardOutput.contains(key), status.standardOutput + status.standardError)
+        XCTAssertTrue(status.standardOutput.contains("waiting"), status.standardOutput + status.standardError)
+    }
+
     /// The cached root filesystem, made by scripts/make-test-rootfs.sh when missing.
     private func debianRootFilesystem(_ environment: [String: String]) async throws -> String {
         let path = environment["STUDIO_TEST_ROOTFS"] ?? "/var/cache/studio/rootfs-debian-python"

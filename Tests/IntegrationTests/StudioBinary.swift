@@ -6,8 +6,12 @@ import StudioInit
 /// fresh PID namespace (`unshare --pid --fork --mount-proc --kill-child`) or as a plain process.
 /// Every process is spawned through `ProcessSupervisor.shared`, the one reaper of the test process.
 enum StudioBinary {
-    /// The `studio` binary next to the test bundle (`.build/<triple>/debug/`), found via /proc/self/exe.
+    /// The binary under test: the shipped static build when STUDIO_STATIC_BINARY names it (as `make test`
+    /// does), else the `studio` next to the test bundle (`.build/<triple>/debug/`), found via /proc/self/exe.
     static func path() throws -> String {
+        if let shipped = ProcessInfo.processInfo.environment["STUDIO_STATIC_BINARY"], access(shipped, X_OK) == 0 {
+            return shipped
+        }
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard length > 0 else { throw XCTSkip("cannot read /proc/self/exe") }
