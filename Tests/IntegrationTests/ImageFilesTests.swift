@@ -31,8 +31,11 @@ final class ImageFilesTests: XCTestCase {
         for part in ["-c release", "--static-swift-stdlib", "-Xswiftc -static-executable", "strip "] {
             XCTAssertTrue(script.contains(part), "build-static.sh has \(part)")
         }
-        for file in script.split(separator: " ").filter({ $0.hasPrefix("scripts/") && $0.hasSuffix(".ld") }) {
-            XCTAssertTrue(buildStage.copies.contains { $0.sources.contains(String(file)) }, "\(file) is copied in")
+        // Every file under scripts/ that the script names (linker script, ordering file) is copied in too.
+        let named = script.split(whereSeparator: { " =()\n\"".contains($0) }).filter { $0.hasPrefix("scripts/") && $0.contains(".") }
+        XCTAssertFalse(named.isEmpty)
+        for file in Set(named.map(String.init)) where file != "scripts/build-static.sh" && file != "scripts/startup-order.sh" {
+            XCTAssertTrue(buildStage.copies.contains { $0.sources.contains(file) }, "\(file) is copied in")
         }
         XCTAssertEqual(final.entrypoint, ["/studio"], "exec-form ENTRYPOINT")
         XCTAssertTrue(final.copies.contains { $0.source == "entrypoint.sh" && $0.destination == "/entrypoint.sh" })
