@@ -72,8 +72,29 @@ final class RootFilesystemTests: XCTestCase {
     }
 
     /// A distroless-like root (the binary, /proc and /etc/hosts; no glibc shared libraries, no NSS modules,
-    /// no nsswitch.conf): the static binary still resolves a host name and reads an experiment from S3.
-    func testStaticBinaryReachesAStoreByHostNameInARootWithoutSharedLibraries() async throws {
+    /// no nsswitch.conf): the static binary still finds a store by a name /etc/hosts gives.
+    func testStaticBinaryResolvesAStoreFromEtcHostsInARootWithoutSharedLibraries() async throws {
+        try await readRecordInsideEmptyRoot(storeHost: "studio-store", etc: ["hosts": "127.0.0.1 studio-store\n"])
+    }
+
+    /// The same root with /etc/resolv.conf instead: the name comes from a DNS server (a loopback stub).
+    func testStaticBinaryResolvesAStoreByDNSInARootWithoutSharedLibraries() async throws {
+        guard getuid() == 0 else { throw XCTSkip("needs root for port 53, PID namespaces, mounts and chroot") }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let dnsAddress = "127.53.0.1"
+        let dns = try SupervisedRun(["python3", repository + "/scripts/dns-stub.py", dnsAddress, "studiodns"], in: directory)
+        defer { kill(dns.pid, SIGKILL) }
+        guard eventually(timeout: 10, { dns.standardOutput.contains("ready") }) else {
+            throw XCTSkip("the DNS stub could not listen on \(dnsAddress):53: \(dns.standardError.suffix(300))")
+        }
+        try await readRecordInsideEmptyRoot(storeHost: "studiodns", etc: ["resolv.conf": "nameserver \(dnsAddress)\noptions attempts:1\n"])
+        XCTAssertTrue(dns.standardOutput.contains("1 studiodns"), "the resolver asked the stub: \(dns.standardOutput)")
+    }
+
+    /// Submits from the host (store at 127.0.0.1), then reads the record with `studio status` inside a root
+    /// holding only the static binary, /proc and the given /etc files, where the store is `storeHost`
+    /// (without a dot: moto reads a dotted Host as a virtual-hosted bucket).
+    private func readRecordInsideEmptyRoot(storeHost: String, etc: [String: String]) async throws {
         let environment = ProcessEnvironment.current
         guard let staticBinary = environment["STUDIO_STATIC_BINARY"] else {
             throw XCTSkip("set STUDIO_STATIC_BINARY to a static release build of studio (make static) to run this test")
@@ -82,7 +103,6 @@ final class RootFilesystemTests: XCTestCase {
         let moto = try MotoServer(in: directory)
         defer { kill(moto.run.pid, SIGKILL) }
 
-        // Submit from the host with the store at 127.0.0.1.
         let workspace = directory.file("workspace")
         try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
         try "print('never run here')\n".write(toFile: workspace + "/job.py", atomically: true, encoding: .utf8)
@@ -96,14 +116,14 @@ final class RootFilesystemTests: XCTestCase {
         XCTAssertEqual(submitted, .exited(0), submit.standardError)
         let key = submit.standardOutput.filter { !$0.isWhitespace }
 
-        // Inside, the same store is only known by a name that /etc/hosts maps to 127.0.0.1 (without a dot:
-        // moto reads a dotted Host as a virtual-hosted bucket).
         let root = directory.file("root")
         try FileManager.default.createDirectory(atPath: root + "/proc", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: staticBinary, toPath: root + "/studio")
-        try "127.0.0.1 studio-store\n".write(toFile: root + "/etc/hosts", atomically: true, encoding: .utf8)
-        try moto.studioConfig.replacing("127.0.0.1", with: "studio-store")
+        for (name, text) in etc {
+            try text.write(toFile: root + "/etc/" + name, atomically: true, encoding: .utf8)
+        }
+        try moto.studioConfig.replacing("127.0.0.1", with: storeHost)
             .write(toFile: root + "/config.yaml", atomically: true, encoding: .utf8)
         let script = "mount -t proc proc \(root)/proc && exec chroot \(root) /studio status --config /config.yaml \(key)"
         let status = try SupervisedRun(["unshare", "--pid", "--fork", "--mount", "--kill-child", "sh", "-c", script], in: directory,
