@@ -41,7 +41,7 @@ let package = Package(
 
         // Cloud credentials and request signing (Google ADC, AWS chain, SigV4).
         .target(name: "StudioCredentials", dependencies: [
-            "StudioHTTP",
+            "StudioHTTP", "StudioModel",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),

@@ -1,27 +1,9 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
-/// Any JSON value; credential files are read through this so every error can name the exact field.
-enum JSONValue: Decodable, Sendable, Equatable {
-    case string(String), number(Double), bool(Bool), null, array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-}
+import StudioModel
 
 /// Typed access to one JSON object's fields with one-line errors that name the file and field, never the value.
+/// Credential files are parsed with StudioModel's JSON parser, as records are.
 struct JSONFields {
-    let object: [String: JSONValue]
+    let object: JSONObject
     /// How errors name the object, e.g. `/secrets/sa.json` or `/secrets/sa.json credential_source`.
     let context: String
 
@@ -29,7 +11,7 @@ struct JSONFields {
     init(parsing bytes: [UInt8], context: String) throws {
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            value = try JSONValue(parsing: bytes)
         } catch {
             throw CredentialsError(.malformedFile, "\(context) is not valid JSON")
         }
@@ -39,7 +21,7 @@ struct JSONFields {
         self.init(object: object, context: context)
     }
 
-    init(object: [String: JSONValue], context: String) {
+    init(object: JSONObject, context: String) {
         self.object = object
         self.context = context
     }
@@ -72,7 +54,8 @@ struct JSONFields {
     func integer(_ key: String) throws -> Int? {
         switch object[key] {
         case nil, .null?: return nil
-        case let .number(value)? where value == value.rounded() && abs(value) < 1e15: return Int(value)
+        case let .int(value)?: return Int(value)
+        case let .double(value)? where value == value.rounded() && abs(value) < 1e15: return Int(value)
         case let .string(text)?: if let value = Int(Encoding.trimmed(text)) { return value }
         default: break
         }

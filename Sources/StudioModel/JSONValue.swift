@@ -25,6 +25,11 @@ public enum JSONValue: Sendable, Equatable {
         self = try JSONParser.parse([UInt8](data))
     }
 
+    /// Parses UTF-8 JSON bytes (RFC 8259, plus Python's `NaN`, `Infinity` and `-Infinity`).
+    public init(parsing bytes: [UInt8]) throws {
+        self = try JSONParser.parse(bytes)
+    }
+
     /// The string, if this is a string.
     public var stringValue: String? {
         if case .string(let s) = self { return s }
