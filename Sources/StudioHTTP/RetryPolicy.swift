@@ -16,9 +16,11 @@ public struct RetryPolicy: Sendable {
     /// The default for API calls.
     public static let standard = RetryPolicy()
 
-    /// Whether an HTTP status is worth retrying.
+    /// Whether an HTTP status is worth retrying: throttling, timeouts and server errors, but not 501
+    /// (the server does not implement the method) or 505 (nor the HTTP version), which RFC 9110 makes
+    /// answers about the request, not the moment: a wrong endpoint would be retried forever.
     public static func isRetryable(status: Int) -> Bool {
-        status == 429 || status == 408 || (500...599).contains(status)
+        status == 429 || status == 408 || ((500...599).contains(status) && status != 501 && status != 505)
     }
 
     /// The wait before attempt `attempt + 1` (attempt counts from 1).

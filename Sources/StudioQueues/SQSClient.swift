@@ -55,6 +55,9 @@ public struct SQSServiceError: Error, CustomStringConvertible, Sendable {
         ["ExpiredToken", "ExpiredTokenException", "RequestExpired"].contains(code)
     }
 
+    /// An answer with no SQS error code in it (no `__type`, query error header or `<Code>`): not SQS speaking.
+    var carriesNoErrorCode: Bool { code == "HTTP\(status)" }
+
     /// The SQS short name for a missing queue, in both protocols.
     var isMissingQueue: Bool {
         code == "QueueDoesNotExist" || code == "AWS.SimpleQueueService.NonExistentQueue" || code == "NonExistentQueue"

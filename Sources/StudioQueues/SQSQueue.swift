@@ -195,6 +195,10 @@ public final class SQSQueue: CountableQueue {
             queueURLCache.withLock { $0 = nil }
             return QueueError(.unusable, "SQS queue \(name) does not exist at \(endpoint) (\(error))")
         }
+        if error.carriesNoErrorCode && !RetryPolicy.isRetryable(status: error.status) {
+            return QueueError(.unusable, "cannot \(what) SQS queue \(name): \(endpoint) answered HTTP \(error.status) without an SQS error, "
+                              + "so it is not an SQS endpoint; check AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL or the config's endpoint")
+        }
         if error.code == "MessageNotInflight" || error.code == "ReceiptHandleIsInvalid" {
             return QueueError(.leaseLost, "cannot \(what) SQS queue \(name): the message is no longer leased to this worker (\(error.code))")
         }

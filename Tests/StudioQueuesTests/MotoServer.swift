@@ -83,7 +83,8 @@ enum SharedMoto {
 }
 
 /// A python3 proxy in front of moto that answers the next N requests with an injected status (503, 429),
-/// to test retries. `POST /__fail?n=N&status=S` arms it; `GET /__seen` counts the requests it got.
+/// to test retries. `POST /__fail?n=N&status=S` arms it (`&plain=1`: an HTML page, as a server that is not
+/// AWS would send, instead of an AWS error); `GET /__seen` counts the requests it got.
 final class FaultProxy: @unchecked Sendable {
     let pid: pid_t
     let port: Int
@@ -92,7 +93,7 @@ final class FaultProxy: @unchecked Sendable {
     static let script = #"""
 import http.server, sys, urllib.request, urllib.error, urllib.parse, threading
 target = sys.argv[2]
-state = {"n": 0, "status": 503, "seen": 0}
+state = {"n": 0, "status": 503, "plain": False, "seen": 0}
 lock = threading.Lock()
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -110,7 +111,7 @@ class H(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n) if n else None
         if self.path.startswith("/__fail"):
             q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-            with lock: state["n"] = int(q["n"][0]); state["status"] = int(q["status"][0])
+            with lock: state["n"] = int(q["n"][0]); state["status"] = int(q["status"][0]); state["plain"] = "plain" in q
             return self.send(200, [], b"ok")
         if self.path == "/__seen":
             with lock: return self.send(200, [], str(state["seen"]).encode())
@@ -118,6 +119,8 @@ class H(http.server.BaseHTTPRequestHandler):
             state["seen"] += 1
             inject = state["n"] > 0
             if inject: state["n"] -= 1
+        if inject and state["plain"]:
+            return self.send(state["status"], [("Content-Type", "text/html")], b"<html><body>not here</body></html>")
         if inject:
             code = "ThrottlingException" if state["status"] == 429 else "InternalFailure"
             return self.send(state["status"], [("Content-Type", "application/x-amz-json-1.0")],

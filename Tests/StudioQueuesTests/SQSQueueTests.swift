@@ -140,6 +140,40 @@ final class SQSQueueTests: XCTestCase {
         XCTAssertEqual((Int(seen.bodyText) ?? 0) - (Int(before.bodyText) ?? 0), 3 + 3, "two failures and a success for each call")
     }
 
+    /// An endpoint that is not SQS (a web server on the wrong port answering 501 or 404 with a page) is a
+    /// configuration error at once, not something to retry forever; a 503 page is still retried.
+    func testAnEndpointThatIsNotSQSIsUnusableWithoutRetries() async throws {
+        let moto = try SharedMoto.get()
+        let directory = FileManager.default.temporaryDirectory.path + "/sqs-proxy-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let proxy = try FaultProxy(target: moto.endpoint, directory: directory)
+        defer { proxy.stop() }
+        func seen() async throws -> Int {
+            Int(try await HTTPTransport.shared.send(HTTPRequestSpec(method: "GET", url: proxy.endpoint + "/__seen")).bodyText) ?? -1
+        }
+        for status in [501, 404] {
+            let queue = try makeQueue(endpoint: proxy.endpoint)
+            _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: proxy.endpoint + "/__fail?n=50&status=\(status)&plain=1"))
+            let before = try await seen()
+            do {
+                _ = try await queue.receive(lease: 30, wait: 0)
+                XCTFail("expected an unusable endpoint (HTTP \(status))")
+            } catch let error as QueueError {
+                XCTAssertEqual(error.code, .unusable, error.description)
+                XCTAssertTrue(error.description.contains("answered HTTP \(status) without an SQS error"), error.description)
+                XCTAssertTrue(error.description.contains("AWS_ENDPOINT_URL_SQS"), error.description)
+            }
+            let after = try await seen()
+            XCTAssertEqual(after - before, 1, "HTTP \(status): asked once, not retried")
+        }
+
+        let queue = try makeQueue(endpoint: proxy.endpoint)
+        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: proxy.endpoint + "/__fail?n=2&status=503&plain=1"))
+        let url = try await queue.queueURL()
+        XCTAssertTrue(url.hasSuffix("/" + queue.name), "a passing 503 page is retried through: \(url)")
+    }
+
     func testEndpointSelection() {
         XCTAssertEqual(SQSQueue.endpoint(region: "eu-west-1", environment: [:]), "https://sqs.eu-west-1.amazonaws.com/")
         XCTAssertEqual(SQSQueue.endpoint(region: "eu-west-1", environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:5000"]),
