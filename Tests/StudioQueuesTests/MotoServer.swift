@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import StudioHTTP
 import Synchronization
 import XCTest
 
@@ -50,6 +51,16 @@ final class MotoServer: @unchecked Sendable {
     }
 
     /// Stops the server (SIGKILL: a test process may block SIGTERM, and spawned children inherit the mask) and reaps it.
+    /// Arms the next faults: `query` is `n=N&status=S` (and `&plain=1` for an HTML page).
+    func arm(_ query: String) async throws {
+        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: endpoint + "/__fail?" + query))
+    }
+
+    /// How many requests the proxy got (control requests not counted).
+    func requestsSeen() async throws -> Int {
+        Int(try await HTTPTransport.shared.send(HTTPRequestSpec(method: "GET", url: endpoint + "/__seen")).bodyText) ?? -1
+    }
+
     func stop() {
         kill(pid, SIGKILL)
         var status: Int32 = 0
@@ -156,6 +167,16 @@ server.serve_forever()
             if Date() > deadline { stop(); throw XCTSkip("the fault proxy did not start") }
             usleep(20_000)
         }
+    }
+
+    /// Arms the next faults: `query` is `n=N&status=S` (and `&plain=1` for an HTML page).
+    func arm(_ query: String) async throws {
+        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: endpoint + "/__fail?" + query))
+    }
+
+    /// How many requests the proxy got (control requests not counted).
+    func requestsSeen() async throws -> Int {
+        Int(try await HTTPTransport.shared.send(HTTPRequestSpec(method: "GET", url: endpoint + "/__seen")).bodyText) ?? -1
     }
 
     func stop() {

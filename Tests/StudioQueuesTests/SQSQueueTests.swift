@@ -122,40 +122,29 @@ final class SQSQueueTests: XCTestCase {
     }
 
     func testThrottlingAndServerErrorsAreRetried() async throws {
-        let moto = try SharedMoto.get()
-        let directory = FileManager.default.temporaryDirectory.path + "/sqs-proxy-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let proxy = try FaultProxy(target: moto.endpoint, directory: directory)
+        let proxy = try startFaultProxy()
         defer { proxy.stop() }
         let queue = try makeQueue(endpoint: proxy.endpoint)
         _ = try await queue.queueURL()
-        let before = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "GET", url: proxy.endpoint + "/__seen"))
-        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: proxy.endpoint + "/__fail?n=2&status=503"))
+        let before = try await proxy.requestsSeen()
+        try await proxy.arm("n=2&status=503")
         try await queue.send(Data("through faults".utf8))
-        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: proxy.endpoint + "/__fail?n=2&status=429"))
+        try await proxy.arm("n=2&status=429")
         let message = try await queue.receive(lease: 30, wait: 5)
         XCTAssertEqual(message.map { String(decoding: $0.body, as: UTF8.self) }, "through faults")
-        let seen = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "GET", url: proxy.endpoint + "/__seen"))
-        XCTAssertEqual((Int(seen.bodyText) ?? 0) - (Int(before.bodyText) ?? 0), 3 + 3, "two failures and a success for each call")
+        let after = try await proxy.requestsSeen()
+        XCTAssertEqual(after - before, 3 + 3, "two failures and a success for each call")
     }
 
     /// An endpoint that is not SQS (a web server on the wrong port answering 501 or 404 with a page) is a
     /// configuration error at once, not something to retry forever; a 503 page is still retried.
     func testAnEndpointThatIsNotSQSIsUnusableWithoutRetries() async throws {
-        let moto = try SharedMoto.get()
-        let directory = FileManager.default.temporaryDirectory.path + "/sqs-proxy-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let proxy = try FaultProxy(target: moto.endpoint, directory: directory)
+        let proxy = try startFaultProxy()
         defer { proxy.stop() }
-        func seen() async throws -> Int {
-            Int(try await HTTPTransport.shared.send(HTTPRequestSpec(method: "GET", url: proxy.endpoint + "/__seen")).bodyText) ?? -1
-        }
         for status in [501, 404] {
             let queue = try makeQueue(endpoint: proxy.endpoint)
-            _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: proxy.endpoint + "/__fail?n=50&status=\(status)&plain=1"))
-            let before = try await seen()
+            try await proxy.arm("n=50&status=\(status)&plain=1")
+            let before = try await proxy.requestsSeen()
             do {
                 _ = try await queue.receive(lease: 30, wait: 0)
                 XCTFail("expected an unusable endpoint (HTTP \(status))")
@@ -164,14 +153,23 @@ final class SQSQueueTests: XCTestCase {
                 XCTAssertTrue(error.description.contains("answered HTTP \(status) without an SQS error"), error.description)
                 XCTAssertTrue(error.description.contains("AWS_ENDPOINT_URL_SQS"), error.description)
             }
-            let after = try await seen()
+            let after = try await proxy.requestsSeen()
             XCTAssertEqual(after - before, 1, "HTTP \(status): asked once, not retried")
         }
 
         let queue = try makeQueue(endpoint: proxy.endpoint)
-        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: proxy.endpoint + "/__fail?n=2&status=503&plain=1"))
+        try await proxy.arm("n=2&status=503&plain=1")
         let url = try await queue.queueURL()
         XCTAssertTrue(url.hasSuffix("/" + queue.name), "a passing 503 page is retried through: \(url)")
+    }
+
+    /// A FaultProxy in front of the shared moto. Its script's directory goes as soon as the proxy listens
+    /// (python has read the script by then).
+    private func startFaultProxy() throws -> FaultProxy {
+        let directory = FileManager.default.temporaryDirectory.path + "/sqs-proxy-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return try FaultProxy(target: try SharedMoto.get().endpoint, directory: directory)
     }
 
     func testEndpointSelection() {

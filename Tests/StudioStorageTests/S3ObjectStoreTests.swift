@@ -148,7 +148,7 @@ final class S3ObjectStoreTests: XCTestCase {
         defer { proxy.stop() }
         let store = try makeStore(endpoint: proxy.endpoint)
         try await store.ensureBucket()
-        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: proxy.endpoint + "/__fail?n=2&status=503"))
+        try await proxy.arm("n=2&status=503")
         try await store.put("retried", Data("ok".utf8))
         let read = try await store.get("retried")
         XCTAssertEqual(read, Data("ok".utf8))
