@@ -8,7 +8,7 @@ DIST = dist/studio
 static:
 	scripts/build-static.sh $(DIST)
 
-## test: every test, unit and integration; the integration tests also run dist/studio in a chroot.
+## test: every test, unit and integration; the integration tests run the shipped dist/studio.
 ## The tests are XCTest only; --disable-swift-testing keeps an empty second runner from closing the log.
 test: static
 	AWS_EC2_METADATA_DISABLED=true GCE_METADATA_HOST=127.0.0.1:9 \

@@ -81,7 +81,6 @@ struct ExperimentRun: Sendable {
             return stored ? .done(exitCode: 1) : .handBack(exitCode: 1, why: "cannot store the record")
         }
 
-
         if options.pip == .missing, !experiment.pythonenv.isEmpty {
             let pip = await PipInstaller(python: pythonExecutable(for: experiment), environment: environment(for: experiment, layout: layout, artifacts: artifacts), outputPath: layout.outputFile, log: log)
                 .installMissing(experiment.pythonenv)

@@ -33,9 +33,9 @@ runCommandLine(arguments)
 
 /// Runs the argument-parser CLI in a task and parks the main thread until it exits the process.
 /// Not `dispatchMain()` (nor an async main, which ends in it): that ends the main thread with
-/// pthread_exit, whose forced unwind first sorts every unwind-table entry of this static binary,
-/// some 60 ms of CPU at every start. Nothing here runs on the main actor, so nothing needs the
-/// main queue drained.
+/// pthread_exit, a forced unwind. With the unwind tables linked in, it sorted all of them first,
+/// some 60 ms of CPU at every start; without them (scripts/no-unwind-tables.ld) a parked thread is
+/// still the plainer path. Nothing here runs on the main actor, so nothing needs the main queue drained.
 func runCommandLine(_ arguments: [String]) -> Never {
     Task.detached {
         await StudioCommand.main(arguments: arguments)
