@@ -10,6 +10,31 @@ import Glibc
 public protocol ListableObjectStore: ObjectStore {
     /// Every key that starts with `prefix` (plain string prefix, as S3's ListObjects), in ascending byte order.
     func list(prefix: String) async throws -> [String]
+    /// The same listing with each object's size and version, so a reader can skip objects that did not change.
+    func listObjects(prefix: String) async throws -> [ListedObject]
+}
+
+/// One object of a listing, with what tells a reader whether it changed since it last looked.
+public struct ListedObject: Sendable, Equatable {
+    /// The object's key.
+    public var key: String
+    /// Its size in bytes, when the store says.
+    public var size: Int64?
+    /// A value that changes whenever the object is rewritten (an ETag; mtime, inode and size); nil when unknown.
+    public var version: String?
+
+    public init(key: String, size: Int64? = nil, version: String? = nil) {
+        self.key = key
+        self.size = size
+        self.version = version
+    }
+}
+
+extension ListableObjectStore {
+    /// Keys only: a reader must re-read every object to see changes. Stores that know better override it.
+    public func listObjects(prefix: String) async throws -> [ListedObject] {
+        try await list(prefix: prefix).map { ListedObject(key: $0) }
+    }
 }
 
 /// An object store in a local directory, laid out like the S3 buckets it stands in for.
@@ -113,6 +138,16 @@ public struct LocalObjectStore: ListableObjectStore {
         var keys: [String] = []
         try collect(directory: directory, keyPrefix: directoryPart.isEmpty ? "" : directoryPart + "/", into: &keys)
         return keys.filter { $0.hasPrefix(prefix) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// The listing with sizes and versions from `stat`: a rename over the object gives it a new inode and mtime.
+    public func listObjects(prefix: String) async throws -> [ListedObject] {
+        try await list(prefix: prefix).compactMap { key in
+            var st = stat()
+            guard stat(try objectPath(key), &st) == 0 else { return nil } // deleted since the listing
+            let version = "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)-\(st.st_ino)-\(st.st_size)"
+            return ListedObject(key: key, size: Int64(st.st_size), version: version)
+        }
     }
 
     /// The file that holds `key`, after checking the key is safe to map.

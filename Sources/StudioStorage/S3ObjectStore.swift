@@ -175,7 +175,12 @@ public final class S3ObjectStore: ListableObjectStore {
 
     /// Every key under `prefix`, following continuation tokens (ListObjectsV2).
     public func list(prefix: String) async throws -> [String] {
-        var keys: [String] = []
+        try await listObjects(prefix: prefix).map(\.key)
+    }
+
+    /// The listing with each object's `Size` and `ETag`.
+    public func listObjects(prefix: String) async throws -> [ListedObject] {
+        var keys: [ListedObject] = []
         var token: String?
         repeat {
             var query = "list-type=2&prefix=" + S3Encoding.encode(prefix, keepSlash: false)
@@ -185,11 +190,14 @@ public final class S3ObjectStore: ListableObjectStore {
             try check(reply, "ListObjectsV2 s3://\(bucket)/\(prefix)")
             let text = String(decoding: reply.body, as: UTF8.self)
             for contents in S3XML.texts(of: "Contents", in: text) {
-                if let key = S3XML.text(of: "Key", in: contents) { keys.append(key) }
+                if let key = S3XML.text(of: "Key", in: contents) {
+                    keys.append(ListedObject(key: key, size: S3XML.text(of: "Size", in: contents).flatMap { Int64($0) },
+                                             version: S3XML.text(of: "ETag", in: contents)))
+                }
             }
             token = S3XML.text(of: "IsTruncated", in: text) == "true" ? S3XML.text(of: "NextContinuationToken", in: text) : nil
         } while token != nil
-        return keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return keys.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
     }
 
     /// Whether S3 answered that the bucket itself does not exist.

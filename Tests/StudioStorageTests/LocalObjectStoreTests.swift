@@ -122,4 +122,17 @@ final class LocalObjectStoreTests: XCTestCase {
         let none = try await store.list(prefix: "nothing/here")
         XCTAssertEqual(none, [])
     }
+
+    func testListObjectsGivesSizesAndVersionsThatChangeOnRewrite() async throws {
+        try await store.put("experiments/a", Data("one".utf8))
+        try await store.put("experiments/b", Data("two".utf8))
+        let first = try await store.listObjects(prefix: "experiments/")
+        XCTAssertEqual(first.map(\.key), ["experiments/a", "experiments/b"])
+        XCTAssertEqual(first.map(\.size), [3, 3])
+        try await store.put("experiments/a", Data("one".utf8)) // same bytes, rewritten: a new file
+        let second = try await store.listObjects(prefix: "experiments/")
+        XCTAssertNotEqual(second[0].version, first[0].version, "a rewrite must show")
+        XCTAssertEqual(second[1].version, first[1].version, "an untouched object keeps its version")
+        XCTAssertNotNil(second[1].version)
+    }
 }

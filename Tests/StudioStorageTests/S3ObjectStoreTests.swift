@@ -83,6 +83,13 @@ final class S3ObjectStoreTests: XCTestCase {
         XCTAssertEqual(listed, ["experiments/k1", "experiments/k2", "experiments/k3"])
         let none = try await store.list(prefix: "nothing/")
         XCTAssertEqual(none, [])
+        let detailed = try await store.listObjects(prefix: "experiments/k1")
+        XCTAssertEqual(detailed.map(\.key), ["experiments/k1"])
+        XCTAssertEqual(detailed.first?.size, 1)
+        XCTAssertNotNil(detailed.first?.version, "S3 listings carry the ETag")
+        try await store.put("experiments/k1", Data("changed".utf8))
+        let rewritten = try await store.listObjects(prefix: "experiments/k1")
+        XCTAssertNotEqual(rewritten.first?.version, detailed.first?.version)
     }
 
     func testUploadAndDownloadFiles() async throws {
