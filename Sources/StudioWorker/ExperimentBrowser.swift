@@ -45,12 +45,40 @@ public struct ExperimentBrowser: Sendable {
         return before.status
     }
 
+    /// The database store (records): the web UI lists and reads it directly.
+    public var database: any ListableObjectStore { stores.database }
+    /// The storage store (artifacts).
+    public var storage: any ListableObjectStore { stores.storage }
+
+    /// Deletes an experiment that is over: its artifacts under `experiments/<key>/` in storage (never
+    /// shared `blobstore/` blobs), its owner's and project's index entries, then its record. A waiting or
+    /// running experiment is left alone (its status is returned): a worker would re-create a deleted
+    /// waiting record from its queue message and run it. A record that does not parse is deleted too.
+    /// Returns the status it had (`.other("malformed")` for an unreadable record), or nil when there is none.
+    public func delete(_ key: String) async throws -> ExperimentStatus? {
+        let recordKey = RecordBook.recordKey(key)
+        guard let data = try await stores.database.get(recordKey) else { return nil }
+        let record = try? Experiment(parsing: data)
+        let status = record?.status ?? .other("malformed")
+        if status == .waiting || status == .running { return status }
+        for artifact in try await stores.storage.list(prefix: recordKey + "/") {
+            try await stores.storage.delete(artifact)
+        }
+        if let record {
+            try await stores.database.delete("users/\(record.owner ?? "guest")/experiments/\(key)")
+            if let project = record.project { try await stores.database.delete("projects/\(project)/\(key)/owner") }
+        }
+        try await stores.database.delete(recordKey)
+        return status
+    }
+
     /// The experiment's output so far, from byte `offset` on: the worker's live file when it runs
     /// on this machine, else the last checkpoint's `output.tar` from storage.
     public func output(_ key: String, from offset: Int) async throws -> [UInt8] {
         let live = RunLayout(home: home, key: key).outputFile
         if let bytes = readFile(live, from: offset) { return bytes }
-        let scratch = home + "/tmp/logs-\(getpid())"
+        // One directory per call: the web UI reads several logs at once.
+        let scratch = home + "/tmp/logs-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         guard try await stores.storage.download("experiments/\(key)/output.tar", toFile: scratch + "/output.tar") else { return [] }
