@@ -2,7 +2,8 @@
 import PackageDescription
 
 // One executable, `studio`, built from small targets with one-way dependencies:
-// CStudioInit → StudioInit → (StudioModel, StudioStorage, StudioQueues) → StudioWorker → StudioCLI → studio.
+// CStudioInit → StudioInit → (StudioModel, StudioStorage, StudioQueues) → StudioWorker → StudioCLI → studio;
+// StudioUI (the web UI) sits beside StudioWorker, above StudioModel and StudioStorage.
 let package = Package(
     name: "studio",
     platforms: [.macOS(.v15)],
@@ -55,6 +56,15 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // The web UI: an HTTP/1 server on swift-nio over the database and storage stores. Its HTML, JS and
+        // CSS are files in Assets/, embedded by scripts/embed-ui-assets.sh into EmbeddedAssets.swift.
+        .target(name: "StudioUI", dependencies: [
+            "StudioModel", "StudioStorage",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], exclude: ["Assets"]),
+
         // Argument parsing and wiring only.
         .target(name: "StudioCLI", dependencies: [
             "StudioInit", "StudioModel", "StudioStorage", "StudioQueues", "StudioWorker",
@@ -69,6 +79,7 @@ let package = Package(
         .testTarget(name: "StudioCredentialsTests", dependencies: ["StudioCredentials"]),
         .testTarget(name: "StudioQueuesTests", dependencies: ["StudioQueues"]),
         .testTarget(name: "StudioWorkerTests", dependencies: ["StudioWorker"]),
+        .testTarget(name: "StudioUITests", dependencies: ["StudioUI", "StudioWorker", "StudioModel", "StudioStorage"]),
         // Runs the built `studio` binary: PID namespaces, chroots, end-to-end runs.
         .testTarget(name: "IntegrationTests", dependencies: ["studio", "StudioInit", "StudioModel"]),
     ]

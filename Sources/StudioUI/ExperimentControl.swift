@@ -1,0 +1,16 @@
+import StudioModel
+
+/// What the UI asks of the submitter's side: the same code `studio stop` and `studio logs` run, so there is
+/// one implementation of each. The CLI wires StudioWorker's `ExperimentBrowser` in; StudioUI stays beside
+/// StudioWorker and never imports it.
+public protocol ExperimentControl: Sendable {
+    /// Sets the record's status to `stopped` (a worker running it polls the record); the status it had,
+    /// or nil when there is no such experiment.
+    func requestStop(_ key: String) async throws -> ExperimentStatus?
+    /// Deletes an experiment that is over (record, index entries, its own artifacts); a waiting or
+    /// running one is left alone and its status returned; nil when there is no such experiment.
+    func delete(_ key: String) async throws -> ExperimentStatus?
+    /// The `output` artifact's bytes from `offset` on: the live file when the worker runs on this machine,
+    /// else the last checkpoint's `output.tar`.
+    func output(_ key: String, from offset: Int) async throws -> [UInt8]
+}
