@@ -3,7 +3,7 @@ import PackageDescription
 
 // One executable, `studio`, built from small targets with one-way dependencies:
 // CStudioInit → StudioInit → (StudioModel, StudioStorage, StudioQueues) → StudioWorker → StudioCLI → studio;
-// StudioUI (the web UI) sits beside StudioWorker, above StudioModel and StudioStorage.
+// StudioUI (the web UI) sits beside StudioWorker: above StudioModel and StudioStorage, below StudioCLI.
 let package = Package(
     name: "studio",
     platforms: [.macOS(.v15)],
@@ -67,7 +67,7 @@ let package = Package(
 
         // Argument parsing and wiring only.
         .target(name: "StudioCLI", dependencies: [
-            "StudioInit", "StudioModel", "StudioStorage", "StudioQueues", "StudioWorker",
+            "StudioInit", "StudioModel", "StudioStorage", "StudioQueues", "StudioWorker", "StudioUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "studio", dependencies: ["StudioCLI", "StudioInit"]),

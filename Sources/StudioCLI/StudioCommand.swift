@@ -20,7 +20,7 @@ public struct StudioCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             InitCommand.self, RemoteWorkerCommand.self, RunCommand.self,
-            StatusCommand.self, LogsCommand.self, StopCommand.self, StartRemoteWorkerCommand.self, TarCommand.self,
+            StatusCommand.self, LogsCommand.self, StopCommand.self, StartRemoteWorkerCommand.self, TarCommand.self, UICommand.self,
         ]
     )
 

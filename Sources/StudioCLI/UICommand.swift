@@ -1,0 +1,60 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ArgumentParser
+import StudioModel
+import StudioUI
+import StudioWorker
+
+/// `studio ui`: the web UI over the config's database and storage.
+struct UICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ui",
+        abstract: "Serve the web UI: experiments, their logs and artifacts, stop and delete.",
+        discussion: """
+            Serves http://HOST:PORT/ from this binary: no files beside it, no network beyond the stores. It binds to 127.0.0.1 by default; any other address needs a token (--token or STUDIO_UI_TOKEN), which every request must then carry: open http://HOST:PORT/?token=TOKEN once and the browser keeps it in a cookie. docs/ui.md describes the pages and the JSON API.
+
+            EXIT STATUS: 0 stopped; 42 unusable store or configuration; 64 bad command line, a port that cannot be bound, or a non-loopback --host without a token.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Option(name: .long, help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(name: .long, help: "The port to listen on (0 picks a free one).") var port = 5000
+    @Option(name: .long, help: ArgumentHelp("The token every request must carry (default $STUDIO_UI_TOKEN).", valueName: "token"))
+    var token: String?
+
+    func run() async throws {
+        let browser = try store.browser()
+        let environment = Environment.current
+        let token = token ?? environment["STUDIO_UI_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let configuration = UIConfiguration(
+            host: host, port: port, token: token, database: browser.database, storage: browser.storage,
+            control: BrowserControl(browser: browser),
+            scratch: Environment.studioHome(environment) + "/tmp/ui-\(ProcessInfo.processInfo.processIdentifier)")
+        let server: UIServer
+        do {
+            server = try await UIServer.start(configuration)
+        } catch let error as UIError {
+            printError(error.description)
+            throw ExitCode(64)
+        } catch {
+            printError("studio ui: cannot listen on \(host):\(port): \(error)")
+            throw ExitCode(64)
+        }
+        let shown = host.contains(":") ? "[\(host)]" : host
+        // Written unbuffered: whoever started us (a test, a supervisor) reads the port from this line.
+        writeOut(Array("studio ui: serving http://\(shown):\(server.port)/\(token == nil ? "" : " (token required)")\n".utf8))
+        try await server.run()
+    }
+}
+
+/// The UI's stop, delete and log reading are `studio stop`'s and `studio logs`' own code.
+struct BrowserControl: ExperimentControl {
+    let browser: ExperimentBrowser
+
+    func requestStop(_ key: String) async throws -> ExperimentStatus? { try await browser.requestStop(key) }
+    func delete(_ key: String) async throws -> ExperimentStatus? { try await browser.delete(key) }
+    func output(_ key: String, from offset: Int) async throws -> [UInt8] { try await browser.output(key, from: offset) }
+}
