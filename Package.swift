@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(name: "StudioWorkerTests", dependencies: ["StudioWorker"]),
         .testTarget(name: "StudioUITests", dependencies: ["StudioUI", "StudioWorker", "StudioModel", "StudioStorage"]),
         // Runs the built `studio` binary: PID namespaces, chroots, end-to-end runs.
-        .testTarget(name: "IntegrationTests", dependencies: ["studio", "StudioInit", "StudioModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["studio", "StudioInit", "StudioModel"],
+                    exclude: ["ui_browser_test.py"]),
     ]
 )

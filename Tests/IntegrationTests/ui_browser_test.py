@@ -1,0 +1,171 @@
+"""Drives `studio ui` in headless Chromium: live list, live log, stop, delete, inert record text.
+
+Run by UIBrowserTests.swift with STUDIO (the binary), STUDIOML_HOME and UI_WORKSPACE set. Exit 77 when
+selenium, chromium or chromedriver is missing (the Swift test skips locally and fails under CI).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+except ImportError:
+    print("selenium is not installed (pip install selenium)")
+    sys.exit(77)
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+if not CHROMIUM or not DRIVER:
+    print("chromium or chromedriver is missing (apt-get install chromium chromium-driver)")
+    sys.exit(77)
+
+STUDIO = os.environ["STUDIO"]
+HOME = os.environ["STUDIOML_HOME"]
+WORKSPACE = os.environ["UI_WORKSPACE"]
+SCRATCH = os.environ["E2E_SCRATCH"]
+processes = []
+
+
+def start(*args, output=None):
+    """Starts `studio args…`; its output goes to the file `output` (a pipe nobody drains would block it)."""
+    sink = open(os.path.join(SCRATCH, output), "wb") if output else subprocess.PIPE
+    process = subprocess.Popen([STUDIO, *args], cwd=WORKSPACE, stdout=sink, stderr=subprocess.STDOUT)
+    processes.append(process)
+    return process
+
+
+def submit(script, *args):
+    result = subprocess.run([STUDIO, "run", "--queue", "local", script, *args], cwd=WORKSPACE,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def record(key):
+    path = os.path.join(HOME, "store", "experiments", key + "%obj")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def until(what, condition, seconds=60):
+    """Polls `condition` until it returns something true; fails naming `what` after `seconds`."""
+    deadline = time.time() + seconds
+    last = None
+    while time.time() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception as error:  # the page may be mid-update: try again
+            last = error
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what} (last error: {last})")
+
+
+def row_status(driver, key):
+    rows = driver.find_elements(By.CSS_SELECTOR, f'#rows tr[data-key="{key}"] .badge')
+    return rows[0].text if rows else None
+
+
+def main():
+    with open(os.path.join(WORKSPACE, "slow.py"), "w") as f:
+        f.write(
+            "import os, sys, time\n"
+            "go = os.path.join(os.environ['E2E_SCRATCH'], 'go')\n"
+            "print('progress 10%\\rprogress 50%\\rprogress 100%', flush=True)\n"
+            "for i in range(1000):\n"
+            "    print(f'step {i}', flush=True)\n"
+            "    if os.path.exists(go): break\n"
+            "    time.sleep(0.2)\n"
+            "print('done', flush=True)\n")
+    with open(os.path.join(WORKSPACE, "forever.py"), "w") as f:
+        f.write("import time\nwhile True:\n    print('tick', flush=True)\n    time.sleep(0.2)\n")
+
+    # A record whose script name is markup: the page must show it as text.
+    hostile = "<img src=x onerror=alert(1)>"
+    os.makedirs(os.path.join(HOME, "store", "experiments"), exist_ok=True)
+    with open(os.path.join(HOME, "store", "experiments", "hostile%obj"), "w") as f:
+        json.dump({"key": "hostile", "filename": hostile, "args": ["<b>bold</b>"], "status": "finished",
+                   "time_added": 1.0, "artifacts": {}}, f)
+
+    ui = start("ui", "--port", "0")
+    line = ui.stdout.readline().decode()
+    assert "serving http://" in line, line
+    base = line.split("serving ")[1].split()[0]
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    try:
+        driver.get(base)
+        # A marker that a reload would erase: every later check proves the page updated itself.
+        driver.execute_script("window.__noReload = true; window.confirm = () => true;")
+        until("the hostile row", lambda: row_status(driver, "hostile") == "finished")
+        cell = driver.find_element(By.CSS_SELECTOR, '#rows tr[data-key="hostile"] td.script')
+        assert cell.text == hostile + " <b>bold</b>", cell.text
+        assert not driver.find_elements(By.CSS_SELECTOR, "#rows img, #rows b"), "record text became markup"
+
+        slow = submit("slow.py")
+        until("waiting", lambda: row_status(driver, slow) == "waiting")
+        worker = start("remote-worker", "--queue", "local", "--lease", "3", "--grace", "2", "--timeout", "-1", "--pip", "never", output="worker.log")
+        until("running", lambda: row_status(driver, slow) == "running")
+        assert driver.execute_script("return window.__noReload === true"), "the page reloaded"
+
+        driver.find_element(By.CSS_SELECTOR, f'#rows tr[data-key="{slow}"] a').click()
+        until("the live log", lambda: "step 3" in driver.find_element(By.ID, "log").text)
+        log_text = driver.find_element(By.ID, "log").text
+        assert "progress 100%" in log_text and "progress 10%" not in log_text, log_text
+        open(os.path.join(SCRATCH, "go"), "w").close()
+        until("done in the log", lambda: "done" in driver.find_element(By.ID, "log").text)
+        until("finished on the page", lambda: driver.find_element(By.ID, "d-status").text == "finished")
+        driver.execute_script("window.location.hash = '#/'")
+        until("finished in the list", lambda: row_status(driver, slow) == "finished")
+
+        forever = submit("forever.py")
+        until("forever running", lambda: row_status(driver, forever) == "running")
+        driver.find_element(By.CSS_SELECTOR, f'#rows tr[data-key="{forever}"] a').click()
+        until("the stop button", lambda: driver.find_element(By.ID, "d-stop").is_displayed())
+        until("ticks in the log", lambda: "tick" in driver.find_element(By.ID, "log").text)
+        driver.find_element(By.ID, "d-stop").click()
+        until("stopped on the page", lambda: driver.find_element(By.ID, "d-status").text == "stopped")
+        # The worker notices, ends the process and records the outcome with time_finished.
+        until("the worker to stop it", lambda: (record(forever) or {}).get("time_finished"), seconds=60)
+        assert record(forever)["status"] == "stopped", record(forever)
+
+        driver.execute_script("window.location.hash = '#/'")
+        until("the list", lambda: row_status(driver, slow) == "finished")
+        driver.find_element(By.CSS_SELECTOR, f'#rows tr[data-key="{slow}"] input[type=checkbox]').click()
+        driver.find_element(By.ID, "bulk-delete").click()
+        until("the deleted row to go", lambda: row_status(driver, slow) is None)
+        assert record(slow) is None, "the record is still stored"
+        assert row_status(driver, forever) == "stopped"
+        assert driver.execute_script("return window.__noReload === true"), "the page reloaded"
+        worker.terminate()
+        print("ui browser test: all checks passed")
+    except BaseException:
+        # What the page and the worker saw, for whoever reads the failure.
+        print("page text:", driver.find_element(By.TAG_NAME, "body").text[-3000:])
+        worker_log = os.path.join(SCRATCH, "worker.log")
+        if os.path.exists(worker_log):
+            print("worker log:", open(worker_log, errors="replace").read()[-3000:])
+        raise
+    finally:
+        driver.quit()
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+
+if __name__ == "__main__":
+    main()
