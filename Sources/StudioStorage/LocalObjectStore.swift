@@ -10,8 +10,9 @@ import Glibc
 public protocol ListableObjectStore: ObjectStore {
     /// Every key that starts with `prefix` (plain string prefix, as S3's ListObjects), in ascending byte order.
     func list(prefix: String) async throws -> [String]
-    /// The same listing with each object's size and version, so a reader can skip objects that did not change.
-    func listObjects(prefix: String) async throws -> [ListedObject]
+    /// The listing with each object's size and version, so a reader can skip objects that did not change.
+    /// Not `recursive`: only keys with no `/` after the prefix (records, not the artifacts under them).
+    func listObjects(prefix: String, recursive: Bool) async throws -> [ListedObject]
 }
 
 /// One object of a listing, with what tells a reader whether it changed since it last looked.
@@ -32,8 +33,15 @@ public struct ListedObject: Sendable, Equatable {
 
 extension ListableObjectStore {
     /// Keys only: a reader must re-read every object to see changes. Stores that know better override it.
+    public func listObjects(prefix: String, recursive: Bool) async throws -> [ListedObject] {
+        try await list(prefix: prefix)
+            .filter { recursive || !$0.dropFirst(prefix.count).contains("/") }
+            .map { ListedObject(key: $0) }
+    }
+
+    /// Every object under `prefix`, with sizes and versions.
     public func listObjects(prefix: String) async throws -> [ListedObject] {
-        try await list(prefix: prefix).map { ListedObject(key: $0) }
+        try await listObjects(prefix: prefix, recursive: true)
     }
 }
 
@@ -141,13 +149,47 @@ public struct LocalObjectStore: ListableObjectStore {
     }
 
     /// The listing with sizes and versions from `stat`: a rename over the object gives it a new inode and mtime.
-    public func listObjects(prefix: String) async throws -> [ListedObject] {
-        try await list(prefix: prefix).compactMap { key in
+    /// Not `recursive`, it reads one directory and never opens the artifact directories beside the records.
+    public func listObjects(prefix: String, recursive: Bool) async throws -> [ListedObject] {
+        let directoryPart = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
+        var directory = root
+        if !directoryPart.isEmpty {
+            let segments = directoryPart.split(separator: "/", omittingEmptySubsequences: false)
+            guard segments.allSatisfy({ Self.isValidSegment($0) }) else { return [] }
+            directory += "/" + segments.map { Self.escape($0) }.joined(separator: "/")
+        }
+        let keyPrefix = directoryPart.isEmpty ? "" : directoryPart + "/"
+        let keys: [String]
+        if recursive {
+            keys = try await list(prefix: prefix)
+        } else {
+            let fd = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 {
+                if errno == ENOENT || errno == ENOTDIR { return [] }
+                throw StorageError("cannot list '\(directory)': \(Posix.message(errno))")
+            }
+            defer { close(fd) }
+            var objects: [ListedObject] = []
+            for entry in try FileTree.list(fd, display: directory) where !entry.isDirectory {
+                let name = entry.name.displayString
+                guard name.hasSuffix(Self.objectSuffix), !name.hasPrefix(Self.temporaryPrefix) else { continue }
+                let key = keyPrefix + Self.unescape(String(name.dropLast(Self.objectSuffix.count)))
+                guard key.hasPrefix(prefix) else { continue }
+                var st = stat()
+                guard Posix.withCString(entry.name, { fstatat(fd, $0, &st, 0) }) == 0 else { continue } // deleted since
+                objects.append(ListedObject(key: key, size: Int64(st.st_size), version: Self.version(st)))
+            }
+            return objects.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        }
+        return try keys.compactMap { key in
             var st = stat()
             guard stat(try objectPath(key), &st) == 0 else { return nil } // deleted since the listing
-            let version = "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)-\(st.st_ino)-\(st.st_size)"
-            return ListedObject(key: key, size: Int64(st.st_size), version: version)
+            return ListedObject(key: key, size: Int64(st.st_size), version: Self.version(st))
         }
+    }
+
+    private static func version(_ st: stat) -> String {
+        "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)-\(st.st_ino)-\(st.st_size)"
     }
 
     /// The file that holds `key`, after checking the key is safe to map.

@@ -175,15 +175,16 @@ public final class S3ObjectStore: ListableObjectStore {
 
     /// Every key under `prefix`, following continuation tokens (ListObjectsV2).
     public func list(prefix: String) async throws -> [String] {
-        try await listObjects(prefix: prefix).map(\.key)
+        try await listObjects(prefix: prefix, recursive: true).map(\.key)
     }
 
-    /// The listing with each object's `Size` and `ETag`.
-    public func listObjects(prefix: String) async throws -> [ListedObject] {
+    /// The listing with each object's `Size` and `ETag`; not `recursive`, with `delimiter=/`.
+    public func listObjects(prefix: String, recursive: Bool) async throws -> [ListedObject] {
         var keys: [ListedObject] = []
         var token: String?
         repeat {
             var query = "list-type=2&prefix=" + S3Encoding.encode(prefix, keepSlash: false)
+            if !recursive { query += "&delimiter=%2F" }
             if let token { query += "&continuation-token=" + S3Encoding.encode(token, keepSlash: false) }
             let reply = try await client.send("GET", url(nil, query: query), operation: "ListObjectsV2 s3://\(bucket)/\(prefix)")
             if Self.isMissingBucket(reply) { return [] } // nothing is in a bucket that does not exist

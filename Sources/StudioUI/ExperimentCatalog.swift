@@ -34,11 +34,13 @@ actor ExperimentCatalog {
         self.maxAge = maxAge
     }
 
-    /// The rows, refreshed first unless the last refresh is younger than `maxAge`.
-    func snapshot() async -> CatalogSnapshot {
+    /// The rows, refreshed first unless the last refresh is younger than `maxAge`; nil when nothing changed
+    /// after generation `since` (then no rows are copied: the common poll costs one listing).
+    func snapshot(unlessUnchangedSince since: Int? = nil) async -> (generation: Int, snapshot: CatalogSnapshot?) {
         await refreshIfStale()
-        return CatalogSnapshot(generation: generation, rows: entries.values.map { ($0.row, $0.generation) },
-                               removals: removals, error: listingError)
+        if let since, since >= generation { return (generation, nil) }
+        return (generation, CatalogSnapshot(generation: generation, rows: entries.values.map { ($0.row, $0.generation) },
+                                            removals: removals, error: listingError))
     }
 
     /// Forgets what it knows of `key`'s record so the next refresh re-reads it, and makes that refresh happen now.
@@ -60,7 +62,7 @@ actor ExperimentCatalog {
     private func refresh() async {
         let listing: [ListedObject]
         do {
-            listing = try await database.listObjects(prefix: Self.prefix)
+            listing = try await database.listObjects(prefix: Self.prefix, recursive: false)
             listingError = nil
         } catch {
             listingError = "cannot list the database: \(error)"
@@ -70,7 +72,7 @@ actor ExperimentCatalog {
         var toRead: [(key: String, version: String?)] = []
         for object in listing {
             let name = String(object.key.dropFirst(Self.prefix.count))
-            guard !name.isEmpty, !name.contains("/") else { continue } // artifacts when database and storage share a store
+            guard !name.isEmpty, !name.contains("/") else { continue } // a store that lists nested keys anyway
             present.insert(name)
             if let known = entries[name], let version = object.version, known.version == version { continue }
             toRead.append((name, object.version))

@@ -100,9 +100,9 @@ struct UIRouter: Sendable {
     // MARK: - Routes
 
     private func list(_ query: ExperimentQuery) async throws -> UIResponse {
-        let snapshot = await catalog.snapshot()
-        if let since = query.since, since >= snapshot.generation {
-            return .json(["generation": .int(Int64(snapshot.generation)), "unchanged": true])
+        let (generation, current) = await catalog.snapshot(unlessUnchangedSince: query.since)
+        guard let snapshot = current else {
+            return .json(["generation": .int(Int64(generation)), "unchanged": true])
         }
         let now = Date.now.timeIntervalSince1970
         let all = snapshot.rows.map(\.row)

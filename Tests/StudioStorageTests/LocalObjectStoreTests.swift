@@ -134,5 +134,16 @@ final class LocalObjectStoreTests: XCTestCase {
         XCTAssertNotEqual(second[0].version, first[0].version, "a rewrite must show")
         XCTAssertEqual(second[1].version, first[1].version, "an untouched object keeps its version")
         XCTAssertNotNil(second[1].version)
+
+        try await store.put("experiments/a/output.tar", Data("tar".utf8))
+        try await store.put("experiments/a%b", Data("odd".utf8))
+        let records = try await store.listObjects(prefix: "experiments/", recursive: false)
+        XCTAssertEqual(records.map(\.key), ["experiments/a", "experiments/a%b", "experiments/b"], "nested artifacts are not records")
+        let everything = try await store.listObjects(prefix: "experiments/")
+        XCTAssertEqual(records.map(\.version), everything.filter { $0.key != "experiments/a/output.tar" }.map(\.version))
+        let narrowed = try await store.listObjects(prefix: "experiments/a", recursive: false)
+        XCTAssertEqual(narrowed.map(\.key), ["experiments/a", "experiments/a%b"])
+        let missing = try await store.listObjects(prefix: "nothing/", recursive: false)
+        XCTAssertEqual(missing, [])
     }
 }

@@ -90,6 +90,9 @@ final class S3ObjectStoreTests: XCTestCase {
         try await store.put("experiments/k1", Data("changed".utf8))
         let rewritten = try await store.listObjects(prefix: "experiments/k1")
         XCTAssertNotEqual(rewritten.first?.version, detailed.first?.version)
+        try await store.put("experiments/k1/output.tar", Data("tar".utf8))
+        let records = try await store.listObjects(prefix: "experiments/", recursive: false)
+        XCTAssertEqual(records.map(\.key), ["experiments/k1", "experiments/k2", "experiments/k3"], "delimiter=/ leaves nested keys out")
     }
 
     func testUploadAndDownloadFiles() async throws {
