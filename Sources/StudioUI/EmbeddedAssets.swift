@@ -210,6 +210,11 @@ function fillSelect(select, values, current) {
 }
 
 function renderList(data) {
+  if (data.rows.length === 0 && list.offset > 0 && data.total > 0) {
+    // The page emptied (deletes, a narrower filter): show the last page that has rows.
+    list.offset = Math.max(0, Math.floor((data.total - 1) / list.limit) * list.limit);
+    return restart(true);
+  }
   list.total = data.total;
   const counts = Object.entries(data.statuses || {}).map(([s, n]) => `${n} ${s}`).join(" · ");
   $("counts").textContent = counts;
