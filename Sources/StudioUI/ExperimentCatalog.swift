@@ -20,6 +20,7 @@ actor ExperimentCatalog {
     /// Keys removed, with the generation that removed them (newest last, the last 1,000 kept).
     private var removals: [(key: String, generation: Int)] = []
     private(set) var generation = 0
+    /// When the last completed refresh started.
     private var lastRefresh: ContinuousClock.Instant?
     private var running: Task<Void, Never>?
     /// Why the last listing failed; nil when it worked.
@@ -43,20 +44,39 @@ actor ExperimentCatalog {
                                             removals: removals, error: listingError))
     }
 
+    /// Reads every record now, so the first page view does not wait for them. It does not count as a
+    /// refresh: that view still lists the store (cheap: only what changed since is read).
+    func warm() async {
+        guard running == nil else { return }
+        let task = Task { await self.refresh() }
+        running = task
+        await task.value
+        running = nil
+    }
+
     /// Forgets what it knows of `key`'s record so the next refresh re-reads it, and makes that refresh happen now.
     func invalidate(_ key: String) {
         entries[key]?.version = nil
         lastRefresh = nil
     }
 
+    /// Refreshes unless a refresh that started less than `maxAge` before this call has completed; joins
+    /// one in progress rather than listing twice at once.
     private func refreshIfStale() async {
-        if let running { return await running.value }
-        if let lastRefresh, ContinuousClock.now - lastRefresh < maxAge { return }
-        let task = Task { await self.refresh() }
-        running = task
-        await task.value
-        running = nil
-        lastRefresh = ContinuousClock.now
+        let asked = ContinuousClock.now
+        while true {
+            if let lastRefresh, asked - lastRefresh < maxAge { return }
+            if let running {
+                await running.value
+                continue
+            }
+            let started = ContinuousClock.now
+            let task = Task { await self.refresh() }
+            running = task
+            await task.value
+            running = nil
+            lastRefresh = started
+        }
     }
 
     private func refresh() async {

@@ -68,9 +68,10 @@ public final class UIServer: Sendable {
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
                 }
             }
+        let catalog = ExperimentCatalog(database: configuration.database)
+        Task { await catalog.warm() } // while the browser is still on its way
         let router = UIRouter(database: configuration.database, storage: configuration.storage, control: configuration.control,
-                              catalog: ExperimentCatalog(database: configuration.database), access: UIAccess(token: configuration.token),
-                              scratch: configuration.scratch)
+                              catalog: catalog, access: UIAccess(token: configuration.token), scratch: configuration.scratch)
         return UIServer(listener: listener, router: router, port: listener.channel.localAddress?.port ?? configuration.port)
     }
 
