@@ -12,9 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+static void fill_forwardable(sigset_t *set);
+
+// Faults stay unblocked: the kernel resets a blocked fault signal to its default action, so a
+// handler that logs it (studio_log_fatal_signals) would never run.
 int studio_block_all_signals(void) {
     sigset_t all;
-    sigfillset(&all);
+    fill_forwardable(&all);
     return pthread_sigmask(SIG_SETMASK, &all, NULL) == 0 ? 0 : -1;
 }
 

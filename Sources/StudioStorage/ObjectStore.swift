@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StudioHTTP
 
 /// A flat key → bytes store: StudioML's "database" (records) and "storage" (artifacts) are both
 /// one of these, with keys such as `experiments/<key>` and `blobstore/<sha256>.tar`.
@@ -24,5 +25,17 @@ public protocol ObjectStore: Sendable {
 /// Why a store operation failed, in words a user can act on.
 public struct StorageError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// Whether trying again later may succeed: the store was unreachable, throttled or answered
+    /// with a server error. False for answers about the request itself (403, a missing bucket, a
+    /// bad configuration), which a retry would only repeat.
+    public var isTransient: Bool
+    public init(_ description: String, transient: Bool = false) {
+        self.description = description
+        self.isTransient = transient
+    }
+
+    /// The error of an S3 answer, transient when its status is one worth retrying.
+    init(_ error: S3ServiceError) {
+        self.init(error.description, transient: RetryPolicy.isRetryable(status: error.status))
+    }
 }

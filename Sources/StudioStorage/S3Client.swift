@@ -150,7 +150,7 @@ struct S3Client: Sendable {
                 throw CancellationError()
             } catch {
                 // Transport failures: HTTPTransportError, or NIO's connection errors (refused, reset).
-                if attempt >= retry.maxAttempts { throw StorageError("S3 \(operation) failed: \(error)") }
+                if attempt >= retry.maxAttempts { throw StorageError("S3 \(operation) failed: \(error)", transient: true) }
             }
             try await Task.sleep(for: retry.delay(after: attempt))
             attempt += 1

@@ -44,7 +44,7 @@ extension S3ObjectStore {
             // S3 may answer 200 and still fail: the error then comes in the body (§4.4).
             let text = String(decoding: completed.body, as: UTF8.self)
             if text.contains("<Error>") {
-                throw StorageError(S3ServiceError(operation: operation, status: completed.status, body: completed.body).description)
+                throw StorageError(S3ServiceError(operation: operation, status: completed.status, body: completed.body))
             }
         } catch {
             _ = try? await client.send("DELETE", url(key, query: uploadQuery), operation: "AbortMultipartUpload \(target)")

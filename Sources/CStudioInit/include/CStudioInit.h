@@ -83,3 +83,6 @@ int studio_release_controlling_tty(void);
 /// finished phase of work touched; any page used again is mapped back from the page cache.
 /// Never touches writable memory. 0 on success, -1 on error.
 int studio_release_code_pages(void);
+/// Makes a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT) write one line naming the
+/// signal to stderr before the process dies of it: "<prefix>: died of signal SIGILL (…)".
+int studio_log_fatal_signals(const char *prefix);
