@@ -100,22 +100,24 @@ public struct Submitter: Sendable {
     }
 
     /// Packs `path` (a directory, or one file), uploads it to `blobstore/<sha256>.tar` unless it
-    /// is already there, and returns its artifact entry.
+    /// is already there, and returns its artifact entry. What no worker would unpack (virtualenvs, links
+    /// that are absolute or point outside) is left out, with a warning naming it.
     private func uploadImmutable(_ path: String, ignoreFile: Bool, scratch: String, storage: any ObjectStore) async throws -> Artifact {
         let local = absolutePath(path)
         let tar = scratch + "/pack-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tar"
         defer { try? FileManager.default.removeItem(atPath: tar) }
         let name = local.split(separator: "/").last.map(String.init) ?? local
         let endPacking = progress?.begin("packing \(name)", total: treeSize(local), done: { fileSize(tar) })
-        let digest: String
+        let packed: TarDigest
         do {
-            digest = try ArtifactPacking.packForSubmission(local, toTar: tar, honourIgnoreFile: ignoreFile, compression: config.storage.compression)
+            packed = try ArtifactPacking.packForSubmission(local, toTar: tar, honourIgnoreFile: ignoreFile, compression: config.storage.compression)
             endPacking?()
         } catch {
             endPacking?()
             throw error
         }
-        let key = "blobstore/\(digest).tar" + ArtifactPacking.extensionSuffix(config.storage.compression)
+        warnAboutLeftOut(packed.leftOut, in: path)
+        let key = "blobstore/\(packed.sha256).tar" + ArtifactPacking.extensionSuffix(config.storage.compression)
         if try await !storage.exists(key) {
             let endUpload = progress?.begin("uploading \(name)", total: nil, done: { fileSize(tar) })
             defer { endUpload?() }
@@ -124,6 +126,26 @@ public struct Submitter: Sendable {
             log.debug("blob already stored", ["key": key])
         }
         return Artifact(mutable: false, key: key, local: local)
+    }
+
+    /// One warning line for the virtualenvs and one for the links that packing left out, naming the first few.
+    private func warnAboutLeftOut(_ leftOut: [LeftOut], in path: String) {
+        func shown(_ items: [String]) -> String {
+            items.prefix(3).joined(separator: ", ") + (items.count > 3 ? " and \(items.count - 3) more" : "")
+        }
+        let virtualenvs = leftOut.filter { $0.reason == .virtualenv }.map(\.path)
+        if !virtualenvs.isEmpty {
+            log.warning("left out of \(path) \(virtualenvs.count) virtualenv(s) (a directory holding pyvenv.cfg only works on this "
+                        + "machine; workers install requirements.txt instead): \(shown(virtualenvs))")
+        }
+        let links = leftOut.compactMap { item -> String? in
+            guard case .link(let target, _) = item.reason else { return nil }
+            return "\(item.path) -> \(target)"
+        }
+        if !links.isEmpty {
+            log.warning("left out of \(path) \(links.count) symlink(s) that no worker would unpack (absolute, or pointing outside it): "
+                        + "\(shown(links)); copy what the experiment needs into the workspace, or use a relative link inside it")
+        }
     }
 
     /// The workspace's `requirements.txt`, which a worker installs what it lacks of; StudioML sent

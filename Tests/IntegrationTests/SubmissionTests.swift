@@ -10,6 +10,37 @@ final class SubmissionTests: XCTestCase {
     override func setUpWithError() throws { fixture = try WorkerFixture() }
     override func tearDown() { fixture?.tearDown() }
 
+    /// A workspace holding a virtualenv (absolute links to the system's python) and an absolute link of its own
+    /// is packed without them, with a warning naming them, and a worker unpacks and runs it.
+    func testAWorkspaceWithAVirtualenvAndAbsoluteLinksRunsOnAWorker() throws {
+        try fixture.write("train.py", """
+            import os
+            assert not os.path.exists('.venv'), 'the virtualenv travelled'
+            assert not os.path.lexists('hostname'), 'the absolute link travelled'
+            print('ran with', open('latest').read().strip())
+            """)
+        try fixture.write("notes.txt", "relative links travel")
+        XCTAssertEqual(symlink("notes.txt", fixture.workspace + "/latest"), 0)
+        XCTAssertEqual(symlink("/etc/hostname", fixture.workspace + "/hostname"), 0)
+        let venv = try fixture.run(["python3", "-m", "venv", "--without-pip", ".venv"], executable: nil)
+        XCTAssertEqual(venv.code, 0, venv.stderrText)
+        var st = stat()
+        XCTAssertEqual(lstat(fixture.workspace + "/.venv/bin/python", &st), 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: fixture.workspace + "/.venv/pyvenv.cfg"))
+
+        let submit = try fixture.run(["run", "--queue", "local", "train.py"])
+        XCTAssertEqual(submit.code, 0, submit.stderrText)
+        XCTAssertTrue(submit.stderrText.contains("1 virtualenv(s)") && submit.stderrText.contains(": .venv"), submit.stderrText)
+        XCTAssertTrue(submit.stderrText.contains("1 symlink(s) that no worker would unpack") && submit.stderrText.contains("hostname -> /etc/hostname"),
+                      submit.stderrText)
+        let key = submit.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let worker = try fixture.work()
+        XCTAssertEqual(worker.code, 0, worker.stderrText)
+        XCTAssertEqual(fixture.status(key), "finished", worker.stderrText)
+        XCTAssertEqual(worker.stdoutText, "ran with relative links travel\n")
+    }
+
     /// A queue name SQS would refuse is a one-line configuration error before any request: the worker exits 42,
     /// `studio run` exits 42 without packing anything. The endpoint is a closed port, so a request would hang in retries.
     func testAnInvalidSQSQueueNameIsAConfigurationErrorBeforeAnyRequest() throws {
