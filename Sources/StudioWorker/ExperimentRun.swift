@@ -82,7 +82,7 @@ struct ExperimentRun: Sendable {
         }
 
         if options.pip == .missing, !experiment.pythonenv.isEmpty {
-            let pip = await PipInstaller(python: pythonExecutable(for: experiment), environment: environment(for: experiment, layout: layout, artifacts: artifacts), outputPath: layout.outputFile, log: log)
+            let pip = await PipInstaller(python: pythonExecutable(for: experiment), environment: environment(for: experiment, layout: layout, artifacts: artifacts), outputPath: layout.outputFile, workspace: layout.workspace, log: log)
                 .installMissing(experiment.pythonenv)
             if case .failed(let why) = pip {
                 let checkpointed = await checkpoint(records, artifacts, recordingTime: false)

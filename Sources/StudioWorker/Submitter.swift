@@ -148,13 +148,12 @@ public struct Submitter: Sendable {
         }
     }
 
-    /// The workspace's `requirements.txt`, which a worker installs what it lacks of; StudioML sent
-    /// the submitter's whole `pip freeze` instead.
+    /// The workspace's `requirements.txt`, one entry per requirement as pip reads the file (continuations
+    /// joined, comments dropped), which a worker installs what it lacks of; StudioML sent the submitter's
+    /// whole `pip freeze` instead.
     private func requirements(in workspace: String) -> [String] {
         guard let data = FileManager.default.contents(atPath: workspace + "/requirements.txt") else { return [] }
-        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
-            .map { String($0).trimmingWhitespace() }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        return PipRequirements.lines(of: String(decoding: data, as: UTF8.self))
     }
 
     /// The `major.minor` of the Python the experiment was written for: `STUDIO_PYTHON_VERSION` if
