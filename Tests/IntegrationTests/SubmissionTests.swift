@@ -10,6 +10,39 @@ final class SubmissionTests: XCTestCase {
     override func setUpWithError() throws { fixture = try WorkerFixture() }
     override func tearDown() { fixture?.tearDown() }
 
+    /// SIGINT or SIGTERM while the workspace is being packed: studio exits 128+N, the queue stays empty, no record
+    /// (so none says `waiting`) and no blob is stored, and the half-written archive is removed.
+    func testASignalWhilePackingLeavesNothingHalfSubmitted() throws {
+        // Packing 4 GiB (sparse: no disk used) through gzip takes many seconds (~5 s a GiB here), and its archive
+        // file exists from the first byte: the signal is sent once that file is there, so it lands mid-pack.
+        try fixture.write("train.py", "print('never runs')\n")
+        let big = fixture.workspace + "/data.bin"
+        XCTAssertTrue(FileManager.default.createFile(atPath: big, contents: nil))
+        XCTAssertEqual(truncate(big, 4 << 30), 0)
+        try fixture.write(fixture.home + "/config.yaml", "database:\n  type: local\nstorage:\n  type: local\n  compression: gzip\n")
+        let scratch = fixture.home + "/tmp"
+        for (signal, code, name) in [(SIGINT, Int32(130), "SIGINT"), (SIGTERM, Int32(143), "SIGTERM")] {
+            let submit = try fixture.start(["run", "--queue", "local", "train.py"])
+            let packing = workerWaitUntil(60) {
+                ((try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []).contains { $0.hasPrefix("pack-") }
+                    || submit.exitCode != nil
+            }
+            XCTAssertTrue(packing && submit.exitCode == nil, "\(name): packing never began: \(submit.stderrText)")
+            submit.send(signal)
+            let exit = submit.waitForExit(within: 30)
+            XCTAssertEqual(exit, code, "\(name): \(submit.stderrText)")
+            XCTAssertTrue(submit.stderrText.contains("interrupted by \(name) before the experiment was queued: nothing was submitted"),
+                          submit.stderrText)
+            XCTAssertEqual(submit.stdout, Data(), "no key printed")
+            XCTAssertEqual(fixture.readyMessages(), [], "\(name): a message reached the queue")
+            let stored = (FileManager.default.enumerator(atPath: fixture.home + "/store")?.allObjects as? [String]) ?? []
+            XCTAssertEqual(stored.filter { $0.hasPrefix("experiments/") || $0.hasPrefix("blobstore/") || $0.hasPrefix("users/") }
+                .filter { $0.hasSuffix("%obj") }, [],
+                           "\(name): interrupted mid-pack, nothing may be stored (a blob here means packing had finished)")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [], "\(name): the archive being written is removed")
+        }
+    }
+
     /// A workspace holding a virtualenv (absolute links to the system's python) and an absolute link of its own
     /// is packed without them, with a warning naming them, and a worker unpacks and runs it.
     func testAWorkspaceWithAVirtualenvAndAbsoluteLinksRunsOnAWorker() throws {
