@@ -56,6 +56,11 @@ final class MotoServer: @unchecked Sendable {
         _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: endpoint + "/__fail?" + query))
     }
 
+    /// Holds every later request of `method` for `seconds` before forwarding it (a request in flight to cancel).
+    func hold(method: String, seconds: Int) async throws {
+        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: endpoint + "/__hold?method=\(method)&seconds=\(seconds)"))
+    }
+
     /// How many requests the proxy got (control requests not counted).
     func requestsSeen() async throws -> Int {
         Int(try await HTTPTransport.shared.send(HTTPRequestSpec(method: "GET", url: endpoint + "/__seen")).bodyText) ?? -1
@@ -95,7 +100,8 @@ enum SharedMoto {
 
 /// A python3 proxy in front of moto that answers the next N requests with an injected status (503, 429),
 /// to test retries. `POST /__fail?n=N&status=S` arms it (`&plain=1`: an HTML page, as a server that is not
-/// AWS would send, instead of an AWS error; `&code=C`: an AWS error with code C); `GET /__seen` counts the
+/// AWS would send, instead of an AWS error; `&code=C`: an AWS error with code C); `POST /__hold?method=M&seconds=S`
+/// holds every later request of method M for S seconds before forwarding it; `GET /__seen` counts the
 /// requests it got.
 final class FaultProxy: @unchecked Sendable {
     let pid: pid_t
@@ -103,9 +109,9 @@ final class FaultProxy: @unchecked Sendable {
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
     static let script = #"""
-import http.server, sys, urllib.request, urllib.error, urllib.parse, threading
+import http.server, sys, time, urllib.request, urllib.error, urllib.parse, threading
 target = sys.argv[2]
-state = {"n": 0, "status": 503, "plain": False, "code": None, "seen": 0}
+state = {"n": 0, "status": 503, "plain": False, "code": None, "seen": 0, "hold": None, "hold_seconds": 0}
 lock = threading.Lock()
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -127,12 +133,18 @@ class H(http.server.BaseHTTPRequestHandler):
                 state["n"] = int(q["n"][0]); state["status"] = int(q["status"][0]); state["plain"] = "plain" in q
                 state["code"] = q["code"][0] if "code" in q else None
             return self.send(200, [], b"ok")
+        if self.path.startswith("/__hold"):
+            q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            with lock: state["hold"] = q["method"][0]; state["hold_seconds"] = float(q["seconds"][0])
+            return self.send(200, [], b"ok")
         if self.path == "/__seen":
             with lock: return self.send(200, [], str(state["seen"]).encode())
         with lock:
             state["seen"] += 1
             inject = state["n"] > 0
             if inject: state["n"] -= 1
+            hold = state["hold_seconds"] if state["hold"] == self.command else 0
+        if hold: time.sleep(hold)
         if inject and state["plain"]:
             return self.send(state["status"], [("Content-Type", "text/html")], b"<html><body>not here</body></html>")
         if inject:
@@ -175,6 +187,11 @@ server.serve_forever()
     /// Arms the next faults: `query` is `n=N&status=S` (and `&plain=1` for an HTML page, `&code=C` for an AWS error code).
     func arm(_ query: String) async throws {
         _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: endpoint + "/__fail?" + query))
+    }
+
+    /// Holds every later request of `method` for `seconds` before forwarding it (a request in flight to cancel).
+    func hold(method: String, seconds: Int) async throws {
+        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: endpoint + "/__hold?method=\(method)&seconds=\(seconds)"))
     }
 
     /// How many requests the proxy got (control requests not counted).
