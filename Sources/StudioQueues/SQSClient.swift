@@ -58,6 +58,11 @@ public struct SQSServiceError: Error, CustomStringConvertible, Sendable {
     /// An answer with no SQS error code in it (no `__type`, query error header or `<Code>`): not SQS speaking.
     var carriesNoErrorCode: Bool { code == "HTTP\(status)" }
 
+    /// SQS's answer to a request it will never accept as sent: a bad queue name, attribute or parameter.
+    var isInvalidParameter: Bool {
+        ["InvalidParameterValue", "InvalidParameterValueException", "InvalidAttributeName", "InvalidAttributeValue"].contains(code)
+    }
+
     /// The SQS short name for a missing queue, in both protocols.
     var isMissingQueue: Bool {
         code == "QueueDoesNotExist" || code == "AWS.SimpleQueueService.NonExistentQueue" || code == "NonExistentQueue"

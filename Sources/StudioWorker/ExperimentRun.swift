@@ -62,7 +62,7 @@ struct ExperimentRun: Sendable {
             return await settle(status: .failed, info: ["reason": .string(failure.description)], exitCode: 1)
         }
         if options.pip == .missing, !experiment.pythonenv.isEmpty {
-            let pip = await PipInstaller(python: pythonExecutable(for: experiment), environment: environment(for: experiment, artifacts: artifacts), outputPath: layout.outputFile, log: log)
+            let pip = await PipInstaller(python: pythonExecutable(for: experiment), environment: environment(for: experiment, artifacts: artifacts), outputPath: layout.outputFile, workspace: layout.workspace, log: log)
                 .installMissing(experiment.pythonenv)
             if case .failed(let why) = pip {
                 let checkpointed = await checkpoint(artifacts, recordingTime: false)

@@ -63,17 +63,13 @@ final class Extraction {
             byteCount += entry.size
         case .symlink:
             let target = entry.linkTargetBytes
-            guard !target.isEmpty else { throw TarError.member(member, "refused: symlink with an empty target") }
-            guard target[0] != 0x2F else {
-                throw TarError.member(member, "refused: symlink to the absolute path '\(target.displayString)'")
-            }
-            var stack = Array(components.dropLast())
-            for part in FileTree.components(target) {
-                if part != [0x2E, 0x2E] { stack.append(part); continue }
-                guard !stack.isEmpty else {
-                    throw TarError.member(member, "refused: symlink target '\(target.displayString)' points outside the target directory")
-                }
-                stack.removeLast()
+            // The same rule `studio run` packs by (ExtractableLink), so a submitted workspace always unpacks.
+            switch ExtractableLink.verdict(member: components, target: target) {
+            case .extractable: break
+            case .empty: throw TarError.member(member, "refused: symlink with an empty target")
+            case .absolute: throw TarError.member(member, "refused: symlink to the absolute path '\(target.displayString)'")
+            case .escapes:
+                throw TarError.member(member, "refused: symlink target '\(target.displayString)' points outside the target directory")
             }
             let parent = try parentDirectory(components.dropLast(), member: member)
             try retryingOnce(parent, name, member: member, action: "create symlink") {
