@@ -79,7 +79,7 @@ final class FleetSafetyUnitTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for (index, name) in ["old", "used", "new"].enumerated() {
-            FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(count: 1000))
+            _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(count: 1000))
             var times = [timespec(tv_sec: 1_000_000 + index, tv_nsec: 0), timespec(tv_sec: 1_000_000 + index, tv_nsec: 0)]
             XCTAssertEqual(utimensat(AT_FDCWD, directory + "/" + name, &times, 0), 0)
         }
@@ -98,7 +98,7 @@ final class FleetSafetyUnitTests: XCTestCase {
             let layout = RunLayout(home: home, key: key)
             try layout.prepare()
             try FileManager.default.createDirectory(atPath: layout.workspace + "/locked", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: layout.workspace + "/locked/file", contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: layout.workspace + "/locked/file", contents: Data("x".utf8))
             chmod(layout.workspace + "/locked", 0o500)
             housekeeping.settled(layout, log: WorkerLog(level: .error))
         }
