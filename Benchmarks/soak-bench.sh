@@ -28,13 +28,15 @@ sizes() {
     for dir in experiments artifact_mappings blobcache rejected; do
         [ -d "$STUDIOML_HOME/$dir" ] && own=$((own + $(du -sk "$STUDIOML_HOME/$dir" | cut -f1)))
     done
-    local rss threads fds store
+    local rss anon file threads fds store
     rss=$(awk '/^VmRSS/ {print $2}' "/proc/$worker/status")
+    anon=$(awk '/^RssAnon/ {print $2}' "/proc/$worker/status")
+    file=$(awk '/^RssFile/ {print $2}' "/proc/$worker/status")
     threads=$(awk '/^Threads/ {print $2}' "/proc/$worker/status")
     fds=$(ls "/proc/$worker/fd" | wc -l)
     store=$(du -sk "$STUDIOML_HOME/store" | cut -f1)
-    printf '%-22s RSS %6d KiB  threads %3d  fds %3d  worker dirs %6d KiB  store %7d KiB\n' \
-        "$1" "$rss" "$threads" "$fds" "$own" "$store"
+    printf '%-12s RSS %6d KiB (anon %6d, file %6d)  threads %3d  fds %3d  worker dirs %6d KiB  store %7d KiB\n' \
+        "$1" "$rss" "$anon" "$file" "$threads" "$fds" "$own" "$store"
     echo "$rss $own" > "$work/last"
 }
 
@@ -45,11 +47,17 @@ drained 100
 sizes "after 100:"
 read -r rss100 own100 < "$work/last"
 t0=$(date +%s.%N)
-submit $((N - 100))
+half=$((N / 2))
+submit $((half - 100))
+drained "$half"
+sizes "after $half:"
+read -r rssHalf ownHalf < "$work/last"
+submit $((N - half))
 drained "$N"
 t1=$(date +%s.%N)
 sizes "after $N:"
 read -r rssN ownN < "$work/last"
 printf 'RSS growth %d KiB over %d experiments (%.1f bytes each; goal: within 1 MiB); worker dirs %+d KiB\n' \
     $((rssN - rss100)) $((N - 100)) "$(echo "($rssN - $rss100) * 1024 / ($N - 100)" | bc -l)" $((ownN - own100))
+printf 'second half alone: RSS %+d KiB over %d experiments\n' $((rssN - rssHalf)) $((N - half))
 printf 'submitted and drained %d experiments in %.0f s\n' $((N - 100)) "$(echo "$t1 - $t0" | bc -l)"

@@ -89,6 +89,9 @@ public final class RemoteWorker: Sendable {
             if options.singleRun { return outcome.exitCode }
             lastWork = ContinuousClock.now
             CodePages.releaseResident() // so what one experiment touched does not stay for all the next
+            // Freed heap goes back to the system too, so a worker that ran a thousand experiments
+            // holds what one needs (glibc keeps freed chunks in its arenas otherwise).
+            FreeHeap.release()
         }
     }
 

@@ -86,3 +86,6 @@ int studio_release_code_pages(void);
 /// Makes a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT) write one line naming the
 /// signal to stderr before the process dies of it: "<prefix>: died of signal SIGILL (…)".
 int studio_log_fatal_signals(const char *prefix);
+/// Hands the heap's free pages back to the system (malloc_trim): glibc keeps freed chunks in its
+/// arenas, so a long-running process would otherwise hold its busiest moment's heap for good.
+int studio_release_free_heap(void);
