@@ -53,7 +53,7 @@ public struct InitRunner {
 
         let spawned = spawnProcess(
             arguments: options.command, environmentPointer: studio_environment(), workingDirectory: nil,
-            stdin: nil, stdout: nil, stderr: nil, terminalMode: terminalMode)
+            stdin: nil, stdout: nil, stderr: nil, terminalMode: terminalMode, keepCallerSignals: true)
         if let error = spawned.error {
             logger.error(error.description)
             if spawned.pid > 0 {
