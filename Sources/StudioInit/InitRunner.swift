@@ -131,6 +131,7 @@ public struct InitRunner {
             if pid > 0 {
                 let exit = ExitStatus(waitStatus: status)
                 if pid == mainPID { mainStatus = exit }
+                else if options.warnOnReap { logger.warning("Reaped zombie process with pid=\(pid)") } // tini -w's words
                 if logger.isEnabled {
                     logger.event("reap", ["pid": .int(pid), "status": .string(exit.description),
                                           "main": .string(pid == mainPID ? "true" : "false")])
