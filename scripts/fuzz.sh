@@ -5,7 +5,7 @@
 # through SwiftPM, whose other targets drag in swift-crypto and AsyncHTTPClient). Fuzz/corpus/<target>/
 # holds the committed seeds; new corpus entries go to a scratch copy under .build-fuzz/corpus/, never
 # into the repository. Crash inputs are written to .build-fuzz/crashes/<target>/. Exits 1 if any crashed.
-# FUZZ_JOBS=N runs N fuzzing processes per target (default 1); extra libFuzzer flags in FUZZ_FLAGS.
+# Extra libFuzzer flags go in FUZZ_FLAGS.
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
