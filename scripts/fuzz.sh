@@ -23,7 +23,7 @@ model="$root/Sources/StudioModel/*.swift $root/Sources/StudioModel/YAML/*.swift"
 tar_sources="$root/Sources/StudioStorage/Tar/ArchiveInput.swift $root/Sources/StudioStorage/Tar/Gzip.swift
     $root/Sources/StudioStorage/Tar/TarReader.swift $root/Sources/StudioStorage/Tar/TarHeader.swift
     $root/Sources/StudioStorage/Tar/PaxRecords.swift $root/Sources/StudioStorage/Tar/TarEntry.swift
-    $root/Sources/StudioStorage/Tar/TarError.swift $root/Sources/StudioStorage/Tar/Extraction.swift
+    $root/Sources/StudioStorage/Tar/TarError.swift $root/Sources/StudioStorage/Tar/Extraction.swift $root/Sources/StudioStorage/Tar/ExtractableLink.swift
     $root/Sources/StudioStorage/Tar/FileTree.swift $root/Sources/StudioStorage/Posix.swift
     $root/Sources/StudioStorage/ObjectStore.swift $root/Fuzz/support/TarHarness.swift"
 

@@ -3,7 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import StudioHTTP
 
 /// A flat key → bytes store: StudioML's "database" (records) and "storage" (artifacts) are both
 /// one of these, with keys such as `experiments/<key>` and `blobstore/<sha256>.tar`.
@@ -32,10 +31,5 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String, transient: Bool = false) {
         self.description = description
         self.isTransient = transient
-    }
-
-    /// The error of an S3 answer, transient when its status is one worth retrying.
-    init(_ error: S3ServiceError) {
-        self.init(error.description, transient: RetryPolicy.isRetryable(status: error.status))
     }
 }

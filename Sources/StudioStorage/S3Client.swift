@@ -106,3 +106,10 @@ enum S3Encoding {
         return out
     }
 }
+
+extension StorageError {
+    /// The error of an S3 answer, transient when its status is one worth retrying.
+    init(_ error: S3ServiceError) {
+        self.init(error.description, transient: RetryPolicy.isRetryable(status: error.status))
+    }
+}
