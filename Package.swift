@@ -1,21 +1,28 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// One executable, `studio`, built from small targets with one-way dependencies:
-// CStudioInit → StudioInit → (StudioModel, StudioStorage, StudioQueues) → StudioWorker → StudioCLI → studio;
-// StudioUI (the web UI) sits beside StudioWorker: above StudioModel and StudioStorage, below StudioCLI.
+// One executable, `studio`, built from small targets with one-way dependencies (each arrow: "is used by"):
+//   CStudioInit → StudioInit (the PID-1 core: the C library only)
+//   StudioModel (pure values), StudioHTTP (the one HTTP client) → StudioCredentials
+//   StudioModel, StudioHTTP, StudioCredentials, CZlib → StudioStorage, StudioQueues (siblings)
+//   StudioInit, StudioStorage, StudioQueues → StudioWorker → StudioCLI (parsing and wiring) → studio
+//   StudioModel, StudioStorage → StudioUI (the web UI, beside StudioWorker) → StudioCLI
 let package = Package(
     name: "studio",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "studio", targets: ["studio"]),
     ],
+    // The direct dependencies, pinned `exact:` (the repository keeps no Package.resolved):
+    // scripts/build-static.sh drops runtime objects by name and the binary's size budget is thin,
+    // so a silent update must not change what is linked. The packages these bring in are pinned
+    // by scripts/pinned-packages.txt, which CI checks (scripts/check-pins.sh) after resolving.
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),     // the CLI
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),              // SHA-256, HMAC, RSA for JWTs
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"), // every cloud API call
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),               // event loops, HTTP/1
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),            // TLS (BoringSSL)
     ],
     targets: [
         // The PID-1 core: C for what must run between fork and exec, Swift for the rest.

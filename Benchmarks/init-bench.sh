@@ -2,7 +2,7 @@
 # Compares `studio init` with tini, tini-static and catatonit: startup overhead of `X /bin/true`
 # (as PID 1 of a fresh PID namespace, and as a plain process), idle RSS of the init while its child
 # sleeps, and the binary size. Usage: Benchmarks/init-bench.sh [path/to/studio] [runs]
-# Goals: overhead <= 1.2x tini's, idle RSS <= 4 MiB, binary <= 25 MB. Needs root (unshare).
+# Budgets: overhead <= 1.0x tini's as PID 1, idle RSS <= 2 MiB, binary <= 30 MB. Needs root (unshare).
 set -eu
 
 STUDIO=${1:-.build/release/studio}
@@ -99,5 +99,5 @@ for name, argv in inits.items():
     print(f"{name:<14}{pid1[name]:>10.2f}{over_pid1:>+10.2f}{over_pid1 / tini_pid1:>8.2f}x"
           f"{plain[name]:>10.2f}{over_plain:>+10.2f}{over_plain / tini_plain:>8.2f}x{rss:>12}{hwm:>12}{size:>14,}")
 print()
-print("goals for studio init: overhead <= 1.2x tini's, VmRSS <= 4 MiB, binary <= 25 MB")
+print("budgets for studio init: overhead <= 1.0x tini's as PID 1, VmRSS <= 2 MiB, binary <= 30 MB")
 PY

@@ -83,16 +83,57 @@ static int move_fd(int from, int to) {
     return result < 0 ? -1 : 0;
 }
 
-// glibc refuses sigaction on its reserved signals (32, 33), yet an SIG_IGN on them is inherited
-// across exec like any other; reset them with the raw syscall.
-static void reset_reserved_signal(int signal_number) {
+// The kernel's struct sigaction, for rt_sigaction itself: glibc refuses sigaction on its reserved
+// signals (32, 33), yet an SIG_IGN on them is inherited across exec like any other.
+struct kernel_sigaction { void *handler; unsigned long flags; void *restorer; unsigned long mask; };
+
+static int raw_sigaction(int signal_number, const struct kernel_sigaction *action, struct kernel_sigaction *old) {
 #if defined(__x86_64__) || defined(__aarch64__)
-    struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } action = { 0 };
-    action.handler = (void *)SIG_DFL;
-    (void)syscall(SYS_rt_sigaction, signal_number, &action, NULL, sizeof action.mask);
+    return (int)syscall(SYS_rt_sigaction, signal_number, action, old, sizeof action->mask);
 #else
-    (void)signal_number;
+    (void)signal_number; (void)action; (void)old;
+    errno = ENOSYS;
+    return -1;
 #endif
+}
+
+// The supervisor's jobs: default dispositions for every signal (SIG_IGN survives exec), empty mask.
+static int reset_signals(void) {
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    sigemptyset(&default_action.sa_mask);
+    struct kernel_sigaction raw_default = { .handler = (void *)SIG_DFL };
+    for (int signal_number = 1; signal_number < NSIG; signal_number++) {
+        if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
+        if (sigaction(signal_number, &default_action, NULL) < 0) (void)raw_sigaction(signal_number, &raw_default, NULL);
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    return sigprocmask(SIG_SETMASK, &empty, NULL);
+}
+
+// The init's command (tini's contract): it starts as it would without an init, with the mask the
+// init was started with and every SIG_IGN it inherited. Our own handlers go back to SIG_DFL here,
+// not only at exec: this child still shares our memory, and once unblocked none of them may run.
+static int restore_caller_signals(void) {
+    struct kernel_sigaction raw_default = { .handler = (void *)SIG_DFL };
+    for (int signal_number = 1; signal_number < NSIG; signal_number++) {
+        if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
+        struct kernel_sigaction current;
+        if (raw_sigaction(signal_number, NULL, &current) < 0) {
+            // No raw syscall on this architecture: glibc's view (its reserved signals excepted).
+            struct sigaction action;
+            if (sigaction(signal_number, NULL, &action) < 0) continue;
+            current.handler = (void *)action.sa_handler;
+        }
+        if (current.handler == (void *)SIG_DFL || current.handler == (void *)SIG_IGN) continue;
+        if (raw_sigaction(signal_number, &raw_default, NULL) < 0) (void)signal(signal_number, SIG_DFL);
+    }
+    const sigset_t *caller_mask = studio_caller_signal_mask();
+    sigset_t empty;
+    sigemptyset(&empty);
+    return sigprocmask(SIG_SETMASK, caller_mask ? caller_mask : &empty, NULL);
 }
 
 static void child_after_fork(const struct studio_spawn_request *request, struct studio_spawn_result *result) {
@@ -123,18 +164,8 @@ static void child_after_fork(const struct studio_spawn_request *request, struct 
         if (setpgid(0, 0) < 0) report_and_exit(result, STUDIO_STAGE_SETUP, errno);
     }
 
-    // Default dispositions for every signal (SIG_IGN survives exec), then an empty mask.
-    struct sigaction default_action;
-    memset(&default_action, 0, sizeof default_action);
-    default_action.sa_handler = SIG_DFL;
-    sigemptyset(&default_action.sa_mask);
-    for (int signal_number = 1; signal_number < NSIG; signal_number++) {
-        if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
-        if (sigaction(signal_number, &default_action, NULL) < 0) reset_reserved_signal(signal_number);
-    }
-    sigset_t empty;
-    sigemptyset(&empty);
-    if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0) report_and_exit(result, STUDIO_STAGE_SETUP, errno);
+    int signals_set = request->keep_caller_signals ? restore_caller_signals() : reset_signals();
+    if (signals_set < 0) report_and_exit(result, STUDIO_STAGE_SETUP, errno);
 
     if (request->working_directory && chdir(request->working_directory) < 0) {
         report_and_exit(result, STUDIO_STAGE_CHDIR, errno);
@@ -164,7 +195,7 @@ struct studio_spawn_result studio_spawn(const struct studio_spawn_request *reque
         return result;
     }
     // No handler of ours may run in the child while it shares our memory: block everything until
-    // it has reset its dispositions (it starts with this mask and empties it itself).
+    // it has reset its dispositions (it starts with this mask and sets its own before exec).
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);

@@ -12,10 +12,28 @@
 #include <time.h>
 #include <unistd.h>
 
+static void fill_forwardable(sigset_t *set);
+
+// The mask the process was started with, kept by the first studio_block_all_signals (main.swift
+// calls it before anything else): the init's child gets it back, as tini's does.
+static sigset_t caller_signal_mask;
+static int caller_signal_mask_saved;
+
+// Faults stay unblocked (as tini leaves them): the kernel resets a blocked fault signal to its
+// default action, so a handler that logs it (studio_log_fatal_signals) would never run.
 int studio_block_all_signals(void) {
-    sigset_t all;
-    sigfillset(&all);
-    return pthread_sigmask(SIG_SETMASK, &all, NULL) == 0 ? 0 : -1;
+    sigset_t all, previous;
+    fill_forwardable(&all);
+    if (pthread_sigmask(SIG_SETMASK, &all, &previous) != 0) return -1;
+    if (!caller_signal_mask_saved) {
+        caller_signal_mask = previous;
+        caller_signal_mask_saved = 1;
+    }
+    return 0;
+}
+
+const sigset_t *studio_caller_signal_mask(void) {
+    return caller_signal_mask_saved ? &caller_signal_mask : NULL;
 }
 
 int studio_unblock_all_signals(void) {

@@ -51,13 +51,17 @@ enum ExperimentTable {
     private static func ran(_ record: Experiment) -> String {
         guard let started = record.timeStarted else { return "-" }
         let end = record.timeFinished ?? Date.now.timeIntervalSince1970
-        let seconds = max(0, Int(end - started))
+        // Record times are outside data: NaN or 1e300 must print "-", not trap in Int(_:).
+        guard let elapsed = Int(exactly: (end - started).rounded(.towardZero)) else { return "-" }
+        let seconds = max(0, elapsed)
         return seconds >= 3600 ? "\(seconds / 3600)h\(seconds % 3600 / 60)m" : seconds >= 60 ? "\(seconds / 60)m\(seconds % 60)s" : "\(seconds)s"
     }
 
     /// `2026-11-28 22:39:43` for an epoch time.
     static func time(_ epoch: Double) -> String {
-        Date(timeIntervalSince1970: epoch).formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon).dateTimeSeparator(.space))
+        // Years past 9999 (or NaN) from a hostile record are shown as the number, not handed to the formatter.
+        guard abs(epoch) < 253_402_300_800 else { return String(epoch) }
+        return Date(timeIntervalSince1970: epoch).formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon).dateTimeSeparator(.space))
     }
 }
 

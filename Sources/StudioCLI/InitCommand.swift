@@ -39,6 +39,9 @@ struct InitCommand: ParsableCommand {
     @Flag(name: [.customShort("g"), .customLong("group")], help: "Forward signals to COMMAND's process group instead of COMMAND alone (tini -g).")
     var group = false
 
+    @Flag(name: [.customShort("w"), .customLong("warn-on-reap")], help: "Warn on stderr about every reaped process other than COMMAND: \"Reaped zombie process with pid=N\" (tini -w).")
+    var warnOnReap = false
+
     @Option(name: [.customShort("e"), .customLong("remap-exit")], help: ArgumentHelp("Exit with 0 when COMMAND exits with CODE (repeatable).", valueName: "CODE"))
     var remapExit: [Int] = []
 

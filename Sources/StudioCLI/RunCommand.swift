@@ -24,8 +24,14 @@ struct RunCommand: AsyncParsableCommand {
 
             Run a module with `-m pkg::mod` (StudioML's form) or `-m pkg.mod`.
 
+            Ctrl-C (or SIGTERM) before the message is sent stops the submission: the message is sent
+            last, and the record written before it is removed, so nothing is left half-submitted
+            (an uploaded workspace blob stays; it is content-addressed and reused). Once the message is
+            being sent, the submission finishes and prints the key.
+
             EXIT STATUS: 0 submitted; with no --queue, the experiment's own exit code (128+N if it
-            died of signal N); 42 unusable queue, store or configuration; 64 bad command line.
+            died of signal N); 128+N interrupted by signal N before anything was queued (130 for
+            Ctrl-C); 42 unusable queue, store or configuration; 64 bad command line.
             """)
 
     @Option(name: .long, help: "The queue to submit to; without it the experiment runs here.")
@@ -113,9 +119,16 @@ struct RunCommand: AsyncParsableCommand {
             log.error("\(error)")
             throw ExitCode(RemoteWorker.ExitCode.configuration)
         }
+        // Ctrl-C or SIGTERM before the message is sent stops the submission and leaves nothing half-published;
+        // after it, the submission finishes and the key is printed (see Submitter.submit for the order).
+        let interruption = SubmissionInterruption()
+        ProcessSupervisor.shared.start { signal in interruption.interrupt(by: signal) }
         do {
-            let key = try await submitter.submit(submission, to: jobQueue)
+            let key = try await interruption.run { [submission] in try await submitter.submit(submission, to: jobQueue, interruption: interruption) }
             print(key)
+        } catch let error as SubmissionInterrupted {
+            log.error("studio run \(error)")
+            throw ExitCode(error.exitCode)
         } catch {
             log.error("cannot submit: \(error)")
             throw ExitCode(RemoteWorker.ExitCode.configuration)
@@ -128,7 +141,9 @@ struct RunCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: home + "/queue/" + queueName) }
         do {
             let queue = try QueueSelector.open(queueName, home: home)
-            let key = try await submitter.submit(submission, to: queue)
+            let interruption = SubmissionInterruption()
+            ProcessSupervisor.shared.start { signal in interruption.interrupt(by: signal) }
+            let key = try await interruption.run { try await submitter.submit(submission, to: queue, interruption: interruption) }
             log.info("running experiment \(key) here")
             var options = WorkerOptions(home: home, environment: environment)
             options.singleRun = true
@@ -136,7 +151,17 @@ struct RunCommand: AsyncParsableCommand {
             let worker = RemoteWorker(queue: queue, options: options, log: log)
             ProcessSupervisor.shared.start { signal in worker.requestShutdown(signal: signal) }
             TerminationSignalRelay.install { signal in worker.requestShutdown(signal: signal) }
+            // A signal that came while the message was being sent: the experiment never starts, and its private
+            // queue goes with this process, so its record goes too (no `waiting` record for a message nobody has).
+            if let late = interruption.signal {
+                await submitter.withdraw(key, project: submission.project)
+                log.error("studio run interrupted by \(Signal.name(of: late)) before the experiment started: nothing was run")
+                return 128 + late
+            }
             return await worker.run()
+        } catch let error as SubmissionInterrupted {
+            log.error("studio run \(error)")
+            return error.exitCode
         } catch {
             log.error("cannot run the experiment: \(error)")
             return RemoteWorker.ExitCode.configuration

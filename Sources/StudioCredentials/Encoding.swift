@@ -100,14 +100,6 @@ enum Encoding {
         }
     }
 
-    /// Strips leading and trailing spaces, tabs, CRs and LFs.
-    static func trimmed<Text: StringProtocol>(_ text: Text) -> String {
-        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        guard let first = text.firstIndex(where: { !isBlank($0) }),
-              let last = text.lastIndex(where: { !isBlank($0) }) else { return "" }
-        return String(text[first...last])
-    }
-
     /// Escapes a string as a JSON string literal, quotes included.
     static func jsonString(_ text: String) -> String {
         JSONValue.string(text).serialized(.compact)

@@ -10,3 +10,11 @@ public enum CodePages {
         _ = studio_release_code_pages()
     }
 }
+
+/// The heap's free pages.
+public enum FreeHeap {
+    /// Returns the free pages of every malloc arena to the system; used memory is untouched.
+    public static func release() {
+        _ = studio_release_free_heap()
+    }
+}

@@ -34,11 +34,16 @@ public struct InitLogger: Sendable {
     }
 
     /// An error line, written in every format (JSON lines stay JSON).
-    public func error(_ message: String) {
+    public func error(_ message: String) { alert("error", message, textPrefix: "") }
+
+    /// A warning line, written in every format: `studio init: warning: …`, or a JSON `warning` event.
+    public func warning(_ message: String) { alert("warning", message, textPrefix: "warning: ") }
+
+    private func alert(_ event: String, _ message: String, textPrefix: String) {
         if format == .json {
-            Self.writeToStandardError("{\"time\":\"\(Self.timestamp())\",\"source\":\"studio-init\",\"event\":\"error\",\"init_pid\":\(getpid()),\"message\":\(LogValue.string(message).json)}\n")
+            Self.writeToStandardError("{\"time\":\"\(Self.timestamp())\",\"source\":\"studio-init\",\"event\":\"\(event)\",\"init_pid\":\(getpid()),\"message\":\(LogValue.string(message).json)}\n")
         } else {
-            Self.writeToStandardError("studio init: \(message)\n")
+            Self.writeToStandardError("studio init: \(textPrefix)\(message)\n")
         }
     }
 

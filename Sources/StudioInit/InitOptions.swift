@@ -34,6 +34,8 @@ public struct InitOptions: Sendable, Equatable {
     public var logFormat: LogFormat = .quiet
     /// Whether `-s` or TINI_SUBREAPER asked for a subreaper (it is automatic anyway).
     public var subreaperRequested = false
+    /// Warn on stderr about every reaped process other than the command itself (`-w`, as tini).
+    public var warnOnReap = false
 
     /// A default set of options.
     public init() {}
@@ -81,6 +83,7 @@ extension InitOptions {
             case "--version": return .version
             case "-s", "--subreaper": options.subreaperRequested = true
             case "-g", "--group": options.target = .processGroup
+            case "-w", "--warn-on-reap": options.warnOnReap = true
             case "-v", "--verbose": if explicitFormat == nil { options.logFormat = .text }
             case "-e", "--remap-exit":
                 let text = try value(for: option, inline: inline)

@@ -53,7 +53,7 @@ public struct InitRunner {
 
         let spawned = spawnProcess(
             arguments: options.command, environmentPointer: studio_environment(), workingDirectory: nil,
-            stdin: nil, stdout: nil, stderr: nil, terminalMode: terminalMode)
+            stdin: nil, stdout: nil, stderr: nil, terminalMode: terminalMode, keepCallerSignals: true)
         if let error = spawned.error {
             logger.error(error.description)
             if spawned.pid > 0 {
@@ -131,6 +131,7 @@ public struct InitRunner {
             if pid > 0 {
                 let exit = ExitStatus(waitStatus: status)
                 if pid == mainPID { mainStatus = exit }
+                else if options.warnOnReap { logger.warning("Reaped zombie process with pid=\(pid)") } // tini -w's words
                 if logger.isEnabled {
                     logger.event("reap", ["pid": .int(pid), "status": .string(exit.description),
                                           "main": .string(pid == mainPID ? "true" : "false")])

@@ -63,7 +63,7 @@ public struct SpawnError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Spawns through the C shim. `terminalMode`: a `studio_session_mode` (own process group by default). Returns the pid, or throws; a child whose exec failed has exited
+/// Spawns through the C shim, with a clean signal slate. `terminalMode`: a `studio_session_mode` (own process group by default). Returns the pid, or throws; a child whose exec failed has exited
 /// and still needs reaping (by the caller's reaper).
 func spawnProcess(
     arguments: [String], environment: [String], workingDirectory: String?,
@@ -72,13 +72,16 @@ func spawnProcess(
     let envp = CStringArray(environment)
     defer { envp.free() }
     return spawnProcess(arguments: arguments, environmentPointer: envp.pointer, workingDirectory: workingDirectory,
-                        stdin: stdin, stdout: stdout, stderr: stderr, terminalMode: terminalMode)
+                        stdin: stdin, stdout: stdout, stderr: stderr, terminalMode: terminalMode, keepCallerSignals: false)
 }
 
 /// As above, with a ready-made `char *envp[]` (the init passes its own `environ` untouched).
+/// `keepCallerSignals`: the child gets the signal mask and the SIG_IGNs this process started with
+/// (the init's command, as with tini) instead of a clean slate.
 func spawnProcess(
     arguments: [String], environmentPointer: UnsafePointer<UnsafeMutablePointer<CChar>?>,
-    workingDirectory: String?, stdin: Int32?, stdout: Int32?, stderr: Int32?, terminalMode: Int32
+    workingDirectory: String?, stdin: Int32?, stdout: Int32?, stderr: Int32?, terminalMode: Int32,
+    keepCallerSignals: Bool
 ) -> (pid: pid_t, error: SpawnError?) {
     let command = arguments.first ?? ""
     let argv = CStringArray(arguments)
@@ -87,7 +90,7 @@ func spawnProcess(
         var request = studio_spawn_request(
             argv: argv.pointer, envp: environmentPointer, working_directory: directory,
             stdin_fd: stdin ?? -1, stdout_fd: stdout ?? -1, stderr_fd: stderr ?? -1,
-            session_mode: terminalMode)
+            session_mode: terminalMode, keep_caller_signals: keepCallerSignals ? 1 : 0)
         return studio_spawn(&request)
     }
     let stage: SpawnError.Stage

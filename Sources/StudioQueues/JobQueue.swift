@@ -38,6 +38,14 @@ public protocol JobQueue: Sendable {
     func acknowledge(_ message: QueueMessage) async throws
     /// Hands a received message back to the queue at once, for another worker.
     func release(_ message: QueueMessage) async throws
+    /// Makes sure the queue can be sent to (looks it up, creates it where that is the backend's way), so a
+    /// submitter finds a bad queue before it packs and uploads a workspace.
+    func prepare() async throws
+}
+
+extension JobQueue {
+    /// Nothing to look up: the queue is ready once opened.
+    public func prepare() async throws {}
 }
 
 /// Why a queue operation failed, in words a user can act on.

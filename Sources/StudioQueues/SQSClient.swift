@@ -7,60 +7,10 @@ import StudioCredentials
 import StudioHTTP
 import StudioModel
 
-/// An error answer of the SQS JSON protocol: `__type` (namespace stripped) and `message`.
-public struct SQSServiceError: Error, CustomStringConvertible, Sendable {
-    /// The short error code, e.g. `QueueDoesNotExist`, `RequestThrottled`.
-    public var code: String
-    /// The service's message.
-    public var message: String
-    /// The HTTP status.
-    public var status: Int
-    /// The action that failed.
-    public var action: String
-
-    /// "SQS <action> failed: <code> (HTTP s): <message>".
-    public var description: String {
-        "SQS \(action) failed: \(code) (HTTP \(status))" + (message.isEmpty ? "" : ": \(message)")
-    }
-
-    /// Reads the error from an SQS JSON (or query-mode XML) error reply.
+extension SQSServiceError {
+    /// Reads the error from an SQS reply.
     init(action: String, reply: HTTPReply) {
-        self.action = action
-        status = reply.status
-        let json = try? JSONValue(parsing: Data(reply.body))
-        var type = json?["__type"]?.stringValue ?? json?["code"]?.stringValue ?? ""
-        if type.isEmpty, let queryCode = reply.header("x-amzn-query-error") {
-            type = String(queryCode.prefix { $0 != ";" })
-        }
-        if type.isEmpty {
-            let text = String(decoding: reply.body, as: UTF8.self)
-            if let start = text.firstRange(of: "<Code>"), let end = text[start.upperBound...].firstRange(of: "</Code>") {
-                type = String(text[start.upperBound..<end.lowerBound])
-            }
-        }
-        if let hash = type.lastIndex(of: "#") { type = String(type[type.index(after: hash)...]) }
-        if let colon = type.firstIndex(of: ":") { type = String(type[..<colon]) }
-        code = type.isEmpty ? "HTTP\(reply.status)" : type
-        message = json?["message"]?.stringValue ?? json?["Message"]?.stringValue ?? ""
-    }
-
-    /// Codes that mean the credentials or permissions are wrong: retrying will not help.
-    var isAuthorizationFailure: Bool {
-        ["AccessDenied", "AccessDeniedException", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException",
-         "MissingAuthenticationToken", "IncompleteSignature", "InvalidSecurity", "KMS.AccessDeniedException"].contains(code)
-    }
-
-    /// Codes that mean temporary credentials ran out: fetch fresh ones and try again.
-    var isExpiredCredentials: Bool {
-        ["ExpiredToken", "ExpiredTokenException", "RequestExpired"].contains(code)
-    }
-
-    /// An answer with no SQS error code in it (no `__type`, query error header or `<Code>`): not SQS speaking.
-    var carriesNoErrorCode: Bool { code == "HTTP\(status)" }
-
-    /// The SQS short name for a missing queue, in both protocols.
-    var isMissingQueue: Bool {
-        code == "QueueDoesNotExist" || code == "AWS.SimpleQueueService.NonExistentQueue" || code == "NonExistentQueue"
+        self.init(action: action, status: reply.status, body: reply.body, queryErrorHeader: reply.header("x-amzn-query-error"))
     }
 }
 

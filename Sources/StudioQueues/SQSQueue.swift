@@ -23,6 +23,22 @@ public final class SQSQueue: CountableQueue {
     /// When each receipt handle was received, for the 12-hour visibility cap.
     private let receivedAt = Mutex<[String: ContinuousClock.Instant]>([:])
 
+    /// Why `name` cannot be an SQS queue name, or nil when it can: SQS takes 1 to 80 letters, digits, `-` and
+    /// `_`, and a FIFO queue's name ends in `.fifo` (which counts towards the 80). AWS answers a bad name with
+    /// an error that retrying cannot fix, so the name is checked before any request.
+    public static func nameProblem(_ name: String) -> String? {
+        let base = name.hasSuffix(".fifo") ? name.dropLast(".fifo".count) : Substring(name)
+        let allowed = base.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
+        if base.isEmpty || !allowed || name.count > 80 {
+            return "\(name.debugDescription) is not a valid SQS queue name: use 1 to 80 letters, digits, - or _ "
+                + "(a FIFO queue's name ends in .fifo, within the 80)"
+        }
+        return nil
+    }
+
+    /// Whether the queue is a FIFO queue (its name ends in `.fifo`): created as one, and sent to with a message group.
+    public var isFIFO: Bool { name.hasSuffix(".fifo") }
+
     /// A queue named `name` at `endpoint`, signing with `chain`.
     public init(name: String, endpoint: String, chain: AWSCredentialChain, createIfMissing: Bool = true,
                 transport: HTTPTransport = .shared, retry: RetryPolicy = .standard) {
@@ -33,9 +49,11 @@ public final class SQSQueue: CountableQueue {
     }
 
     /// The queue with endpoint and credentials from `environment` (and from `settings`, a config's
-    /// `credentials.aws`, when given); throws `.unusable` when no credentials can be found.
+    /// `credentials.aws`, when given); throws `.unusable` for a name SQS would refuse, or when no
+    /// credentials can be found.
     public convenience init(name: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                             settings: StudioAWSSettings? = nil) throws {
+        if let problem = Self.nameProblem(name) { throw QueueError(.unusable, problem) }
         let chain: AWSCredentialChain
         do {
             chain = try AWSCredentialChain(message: settings, environment: environment)
@@ -77,6 +95,8 @@ public final class SQSQueue: CountableQueue {
     }
 
     private func lookUpURL() async throws -> String {
+        // Checked here too (not only by the throwing init), so no queue object sends a name SQS refuses.
+        if let problem = Self.nameProblem(name) { throw QueueError(.unusable, problem) }
         do {
             let reply = try await client.call("GetQueueUrl", ["QueueName": .string(name)])
             if let url = reply["QueueUrl"]?.stringValue { return url }
@@ -84,9 +104,14 @@ public final class SQSQueue: CountableQueue {
             guard createIfMissing else {
                 throw QueueError(.unusable, "SQS queue \(name) does not exist at \(endpoint); create it or check AWS_REGION")
             }
+        } catch let error as SQSServiceError where error.isInvalidParameter {
+            throw refusedName(error)
         }
         do {
-            let reply = try await client.call("CreateQueue", ["QueueName": .string(name)])
+            var request: JSONObject = ["QueueName": .string(name)]
+            // SQS refuses a `.fifo` name for a standard queue: ask for the FIFO queue the name promises.
+            if isFIFO { request["Attributes"] = ["FifoQueue": "true"] }
+            let reply = try await client.call("CreateQueue", request)
             guard let url = reply["QueueUrl"]?.stringValue else {
                 throw QueueError(.transient, "SQS CreateQueue for \(name) answered without a QueueUrl")
             }
@@ -94,14 +119,36 @@ public final class SQSQueue: CountableQueue {
         } catch let error as SQSServiceError where error.isAuthorizationFailure {
             throw QueueError(.unusable, "SQS queue \(name) does not exist at \(endpoint) and these credentials may not create it "
                              + "(\(error.code)); create the queue or grant sqs:CreateQueue")
+        } catch let error as SQSServiceError where error.isInvalidParameter {
+            throw refusedName(error)
         }
+    }
+
+    /// SQS refused the queue's name (or its attributes) when looking it up or creating it: asking again cannot help.
+    private func refusedName(_ error: SQSServiceError) -> QueueError {
+        QueueError(.unusable, "SQS refused the queue name \(name) (\(error.code)\(error.message.isEmpty ? "" : ": " + error.message)); "
+                   + "use 1 to 80 letters, digits, - or _ (a FIFO queue's name ends in .fifo)")
     }
 
     public func send(_ body: Data) async throws {
         let url = try await queueURL()
-        try await perform("send to") {
-            _ = try await client.call("SendMessage", ["QueueUrl": .string(url), "MessageBody": .string(String(decoding: body, as: UTF8.self))])
+        var request: JSONObject = ["QueueUrl": .string(url), "MessageBody": .string(String(decoding: body, as: UTF8.self))]
+        if isFIFO {
+            // A FIFO queue needs a message group and (unless it hashes bodies) a deduplication id. Experiments have
+            // no order among them to keep, and a group hands out one message at a time: a group of its own per
+            // message lets a pool of workers take them in parallel. One id per send makes its retries one message.
+            let id = UUID().uuidString
+            request["MessageGroupId"] = .string(id)
+            request["MessageDeduplicationId"] = .string(id)
         }
+        try await perform("send to") {
+            _ = try await client.call("SendMessage", request)
+        }
+    }
+
+    /// Looks the queue up (or creates it) now, so that a submission finds a bad queue before it packs anything.
+    public func prepare() async throws {
+        _ = try await queueURL()
     }
 
     public func receive(lease: Int, wait: Int) async throws -> QueueMessage? {

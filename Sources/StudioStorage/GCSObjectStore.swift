@@ -193,7 +193,7 @@ public final class GCSObjectStore: ListableObjectStore, Sendable {
         do {
             return try await body()
         } catch let error as HTTPTransportError {
-            throw StorageError("cannot \(what) in gs://\(bucket): \(error)")
+            throw StorageError("cannot \(what) in gs://\(bucket): \(error)", transient: true)
         } catch let error as CredentialsError {
             throw StorageError("cannot \(what) in gs://\(bucket): \(error)")
         }
@@ -203,7 +203,8 @@ public final class GCSObjectStore: ListableObjectStore, Sendable {
         var hint = ""
         if reply.status == 401 || reply.status == 403 { hint = "; grant the credentials roles/storage.objectAdmin on the bucket" }
         if reply.status == 404 { hint = "; check that bucket \(bucket) exists" }
-        return StorageError("cannot \(what) in gs://\(bucket): \(GoogleAPIClient.errorSummary(reply))\(hint)")
+        return StorageError("cannot \(what) in gs://\(bucket): \(GoogleAPIClient.errorSummary(reply))\(hint)",
+                            transient: RetryPolicy.isRetryable(status: reply.status))
     }
 
     /// `N` of a `Range: bytes=0-N` header.

@@ -24,5 +24,12 @@ public protocol ObjectStore: Sendable {
 /// Why a store operation failed, in words a user can act on.
 public struct StorageError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// Whether trying again later may succeed: the store was unreachable, throttled or answered
+    /// with a server error. False for answers about the request itself (403, a missing bucket, a
+    /// bad configuration), which a retry would only repeat.
+    public var isTransient: Bool
+    public init(_ description: String, transient: Bool = false) {
+        self.description = description
+        self.isTransient = transient
+    }
 }

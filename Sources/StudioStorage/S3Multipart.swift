@@ -44,10 +44,13 @@ extension S3ObjectStore {
             // S3 may answer 200 and still fail: the error then comes in the body (§4.4).
             let text = String(decoding: completed.body, as: UTF8.self)
             if text.contains("<Error>") {
-                throw StorageError(S3ServiceError(operation: operation, status: completed.status, body: completed.body).description)
+                throw StorageError(S3ServiceError(operation: operation, status: completed.status, body: completed.body))
             }
         } catch {
-            _ = try? await client.send("DELETE", url(key, query: uploadQuery), operation: "AbortMultipartUpload \(target)")
+            // A task of its own: when the upload's task was cancelled (studio run interrupted), a request made in it
+            // would be cancelled too, and the parts stored so far would stay (billed) until a lifecycle rule ran.
+            let abortURL = url(key, query: uploadQuery), client = self.client
+            _ = await Task { try? await client.send("DELETE", abortURL, operation: "AbortMultipartUpload \(target)") }.value
             throw error
         }
     }

@@ -99,12 +99,12 @@ public final class S3ObjectStore: ListableObjectStore {
             let created = try await client.send("PUT", url(nil), payload: payload, operation: "CreateBucket \(bucket)")
             let error = S3ServiceError(operation: "CreateBucket \(bucket)", status: created.status, body: created.body)
             guard created.isSuccess || error.code == "BucketAlreadyOwnedByYou" else {
-                throw StorageError("\(error); create the bucket or check the credentials and region")
+                throw StorageError("\(error); create the bucket or check the credentials and region", transient: RetryPolicy.isRetryable(status: created.status))
             }
         } else if head.status == 401 || head.status == 403 {
             throw StorageError("S3 HeadBucket \(bucket) failed: access denied (HTTP \(head.status)); check the credentials and the bucket name")
         } else if !head.isSuccess {
-            throw StorageError("S3 HeadBucket \(bucket) failed: HTTP \(head.status)")
+            throw StorageError("S3 HeadBucket \(bucket) failed: HTTP \(head.status)", transient: RetryPolicy.isRetryable(status: head.status))
         }
         bucketReady.withLock { $0 = true }
     }
@@ -112,7 +112,7 @@ public final class S3ObjectStore: ListableObjectStore {
     public func get(_ key: String) async throws -> Data? {
         let reply = try await client.send("GET", url(key), operation: "GET \(describe(key))")
         if reply.status == 404 { return nil }
-        guard reply.isSuccess else { throw StorageError(S3ServiceError(operation: "GET \(describe(key))", status: reply.status, body: reply.body).description) }
+        guard reply.isSuccess else { throw StorageError(S3ServiceError(operation: "GET \(describe(key))", status: reply.status, body: reply.body)) }
         return Data(reply.body)
     }
 
@@ -209,7 +209,7 @@ public final class S3ObjectStore: ListableObjectStore {
     /// Throws the reply's S3 error unless it is a 2xx.
     func check(_ reply: HTTPReply, _ operation: String) throws {
         guard reply.isSuccess else {
-            throw StorageError(S3ServiceError(operation: operation, status: reply.status, body: reply.body).description)
+            throw StorageError(S3ServiceError(operation: operation, status: reply.status, body: reply.body))
         }
     }
 }

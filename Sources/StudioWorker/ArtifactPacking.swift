@@ -15,9 +15,12 @@ enum ArtifactPacking {
         try TarWriter.pack(path, to: tar, compression: TarCompression(configValue: compression), honourIgnoreFile: false)
     }
 
-    /// Packs an immutable artifact for submission; returns the SHA-256 of the archive's bytes.
-    static func packForSubmission(_ path: String, toTar tar: String, honourIgnoreFile: Bool, compression: String?) throws -> String {
-        try TarWriter.pack(path, to: tar, compression: TarCompression(configValue: compression), honourIgnoreFile: honourIgnoreFile).sha256
+    /// Packs an immutable artifact for submission, leaving out what no worker would unpack (`digest.leftOut`);
+    /// the digest's SHA-256 names the blob.
+    static func packForSubmission(_ path: String, toTar tar: String, honourIgnoreFile: Bool, compression: String?,
+                                  interrupted: (@Sendable () -> Bool)? = nil) throws -> TarDigest {
+        try TarWriter.pack(path, to: tar, compression: TarCompression(configValue: compression), honourIgnoreFile: honourIgnoreFile,
+                           portableOnly: true, interrupted: interrupted)
     }
 
     /// The blob key's ending for a compression setting: `.tar` or `.tar.gz`.

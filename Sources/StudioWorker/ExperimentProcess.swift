@@ -36,6 +36,8 @@ struct ExperimentEnd: Sendable {
     var stoppedFor: StopReason?
     /// Bytes of output passed through.
     var outputBytes: Int
+    /// When the experiment's main process ended.
+    var endedAt: ContinuousClock.Instant
 }
 
 /// Runs one experiment as a child of the worker (which is PID 1 and its reaper): live output,
@@ -92,7 +94,9 @@ enum ExperimentProcess {
                         while !Task.isCancelled {
                             try? await Task.sleep(for: interval)
                             if Task.isCancelled { return }
-                            await launch.checkpoint()
+                            // In a task of its own, which the watchers' cancellation does not reach:
+                            // a checkpoint under way completes, and the final one waits for it.
+                            await Task { await launch.checkpoint() }.value
                         }
                     }
                 }
@@ -100,19 +104,22 @@ enum ExperimentProcess {
             }
         }
         let stopper = Task {
-            let reason = await stop.wait()
-            if Task.isCancelled { return }
+            guard let reason = await stop.wait(), !Task.isCancelled else { return }
             log.info("stopping the experiment", ["pid": String(pid), "reason": "\(reason)"])
             _ = await ProcessSupervisor.shared.terminate(pid, grace: launch.grace)
         }
 
         let status = await ProcessSupervisor.shared.waitForExit(pid)
+        let endedAt = ContinuousClock.now
         sampler.sample()
         watchers.cancel()
         stopper.cancel()
+        // No periodic checkpoint or record read may overlap the final checkpoint or land after the
+        // final record: wait for every watcher to end first.
+        await watchers.value
         // The main process is gone; anything it left behind still holds the output pipe open.
         _ = await ProcessSupervisor.shared.terminate(pid, grace: launch.grace)
         let bytes = await pumping.value
-        return ExperimentEnd(status: status, stoppedFor: stop.reason, outputBytes: bytes)
+        return ExperimentEnd(status: status, stoppedFor: stop.reason, outputBytes: bytes, endedAt: endedAt)
     }
 }

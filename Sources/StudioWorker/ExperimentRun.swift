@@ -14,8 +14,10 @@ struct ExperimentRun: Sendable {
     enum Result: Sendable {
         /// The outcome is stored: acknowledge. Carries the experiment's exit code.
         case done(exitCode: Int32)
-        /// The outcome could not be reached or stored: release the message for another try.
-        case handBack(exitCode: Int32, why: String)
+        /// The worker is shutting down: hand the message back at once for another worker.
+        case handBack(exitCode: Int32)
+        /// No outcome could be reached or stored: try again later, or settle it as failed.
+        case failed(MessageFailure)
     }
 
     let key: String
@@ -25,101 +27,69 @@ struct ExperimentRun: Sendable {
     let options: WorkerOptions
     let log: WorkerLog
 
-    func execute(shutdown: StopSwitch) async -> Result {
-        let records = RecordBook(store: stores.database)
-        // The stored record is the truth (the message is a copy made at submit time).
-        let experiment: Experiment
-        do {
-            if let stored = try await records.read(key) {
-                experiment = stored
-            } else {
-                experiment = message.experiment
-                try await records.write(experiment)
-            }
-        } catch {
-            return .handBack(exitCode: 1, why: "cannot read the record of \(key): \(error)")
-        }
+    var layout: RunLayout { RunLayout(home: options.home, key: key) }
+    private var records: RecordBook { RecordBook(store: stores.database) }
 
+    func execute(shutdown: StopSwitch) async -> Result {
+        let experiment: Experiment
+        do { experiment = try await startingRecord() } catch {
+            return .failed(MessageFailure("cannot read or create the record of \(key)", error))
+        }
         if experiment.status.isFinal {
             log.info("already \(experiment.status.rawValue): acknowledging without running it again")
             return .done(exitCode: 0)
         }
-        if let lifetime = try? config.experimentLifetime, let added = experiment.timeAdded,
-           Date.now.timeIntervalSince1970 > added + Double(lifetime.seconds) {
-            log.warning("experimentLifetime \(lifetime) expired before it started: not running it")
-            let stored = await finish(records, status: .failed, info: ["reason": .string("experimentLifetime expired before the experiment started")])
-            return stored ? .done(exitCode: 1) : .handBack(exitCode: 1, why: "cannot store the record")
-        }
-
         let maxDuration: StudioDuration?
-        do { maxDuration = try experiment.maxDuration } catch {
-            let stored = await finish(records, status: .failed, info: ["reason": .string("\(error)")])
-            return stored ? .done(exitCode: 1) : .handBack(exitCode: 1, why: "cannot store the record")
+        do { maxDuration = try checkBeforeStart(experiment) } catch {
+            log.warning("not running it: \(error)")
+            return await settle(status: .failed, info: ["reason": .string("\(error)")], exitCode: 1)
         }
-
-        // Running from here on: written over the record just read (one round trip, not a re-read).
-        do {
-            var running = experiment
-            running.status = .running
-            running.timeStarted = Date.now.timeIntervalSince1970
-            try await records.write(running)
-        } catch {
-            return .handBack(exitCode: 1, why: "cannot mark \(key) running: \(error)")
+        do { try await markRunning(experiment) } catch {
+            return .failed(MessageFailure("cannot mark \(key) running", error))
         }
-
-        let layout = RunLayout(home: options.home, key: key)
         let artifacts: ArtifactSet
-        do {
-            try layout.prepare()
-            artifacts = ArtifactSet(experiment: experiment, layout: layout, storage: stores.storage,
-                                     storageConfig: config.storage, compression: config.storage.compression)
-            try await artifacts.fetchImmutable(log: log)
-            try artifacts.writeMapping()
-        } catch {
-            log.error("cannot prepare the experiment: \(error)")
-            let stored = await finish(records, status: .failed, info: ["reason": .string("cannot prepare the experiment: \(error)")])
-            return stored ? .done(exitCode: 1) : .handBack(exitCode: 1, why: "cannot store the record")
+        do { artifacts = try await prepare(experiment) } catch {
+            let failure = MessageFailure("cannot prepare the experiment", error)
+            log.error("\(failure)")
+            if failure.isTransient {
+                // The record store answered a moment ago: it should not say running while the message waits.
+                try? await records.update(key) { record in
+                    record.status = .waiting
+                    record.info["last_error"] = .string(failure.description)
+                }
+                return .failed(failure)
+            }
+            return await settle(status: .failed, info: ["reason": .string(failure.description)], exitCode: 1)
         }
-
         if options.pip == .missing, !experiment.pythonenv.isEmpty {
-            let pip = await PipInstaller(python: pythonExecutable(for: experiment), environment: environment(for: experiment, layout: layout, artifacts: artifacts), outputPath: layout.outputFile, log: log)
+            let pip = await PipInstaller(python: pythonExecutable(for: experiment), environment: environment(for: experiment, artifacts: artifacts), outputPath: layout.outputFile, workspace: layout.workspace, log: log)
                 .installMissing(experiment.pythonenv)
             if case .failed(let why) = pip {
-                let checkpointed = await checkpoint(records, artifacts, recordingTime: false)
-                let stored = await finish(records, status: .failed, info: ["reason": .string(why)], checkpointed: checkpointed)
-                return stored ? .done(exitCode: 1) : .handBack(exitCode: 1, why: "cannot store the record")
+                let checkpointed = await checkpoint(artifacts, recordingTime: false)
+                return await settle(status: .failed, info: ["reason": .string(why)], checkpointed: checkpointed, exitCode: 1)
             }
         }
+        return await run(experiment, artifacts: artifacts, maxDuration: maxDuration, shutdown: shutdown)
+    }
 
-        let launch = ExperimentLaunch(
-            arguments: commandLine(for: experiment, layout: layout),
-            environment: environment(for: experiment, layout: layout, artifacts: artifacts),
-            workingDirectory: layout.workspace,
-            outputPath: layout.outputFile,
-            maxDuration: maxDuration.map(\.duration),
-            grace: options.grace,
-            stopCheckInterval: options.stopCheckInterval,
-            stopRequested: { [records, key] in (try? await records.read(key))?.status == .stopped },
-            checkpointInterval: (try? config.saveWorkspaceFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil },
-            checkpoint: { _ = await checkpoint(records, artifacts) },
-            metricsPath: layout.metricsFile,
-            metricsInterval: (try? config.saveMetricsFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil })
+    /// Spawns the experiment, supervises it to its end and records the outcome.
+    private func run(_ experiment: Experiment, artifacts: ArtifactSet, maxDuration: StudioDuration?,
+                     shutdown: StopSwitch) async -> Result {
+        let launch = launch(for: experiment, artifacts: artifacts, maxDuration: maxDuration)
         let end: ExperimentEnd
         let experimentStop = StopSwitch()
-        let relay = Task { experimentStop.trip(await shutdown.wait()) }
+        let relay = Task { if let reason = await shutdown.wait() { experimentStop.trip(reason) } }
+        defer { relay.cancel() }
         do {
             end = try await ExperimentProcess.run(launch, stop: experimentStop, log: log)
         } catch {
-            relay.cancel()
             let why = "cannot start \(launch.arguments.first ?? "the experiment"): \(error)"
             log.error(why)
-            let stored = await finish(records, status: .failed, info: ["reason": .string(why)])
-            return stored ? .done(exitCode: (error as? SpawnError)?.exitCode ?? 1) : .handBack(exitCode: 1, why: "cannot store the record")
+            return await settle(status: .failed, info: ["reason": .string(why)], exitCode: (error as? SpawnError)?.exitCode ?? 1)
         }
-        relay.cancel()
-        // The last checkpoint's time goes into the final record's own update (one round trip fewer).
-        let checkpointed = await checkpoint(records, artifacts, recordingTime: false)
-
+        // Every periodic checkpoint has ended (ExperimentProcess waits for them): this one is the
+        // last, and its time goes into the final record's own update (one round trip fewer).
+        let checkpointed = await checkpoint(artifacts, recordingTime: false)
         let code = end.status.shellCode
         if case .workerShutdown? = end.stoppedFor {
             // Not the experiment's fault: another worker runs it again from the start.
@@ -128,7 +98,7 @@ struct ExperimentRun: Sendable {
                 record.status = .waiting
                 record.info["interrupted"] = .string("worker stopped at \(Date.now.timeIntervalSince1970); message returned to the queue")
             }
-            return .handBack(exitCode: code, why: "the worker is shutting down")
+            return .handBack(exitCode: code)
         }
         var info: [String: JSONValue] = ["exit_code": .int(Int64(code))]
         if case .signaled(let signal) = end.status { info["signal"] = .int(Int64(signal)) }
@@ -139,16 +109,68 @@ struct ExperimentRun: Sendable {
         default: status = code == 0 ? .finished : .failed
         }
         log.info("experiment \(status.rawValue)", ["exit_code": String(code)])
-        guard await finish(records, status: status, info: info, checkpointed: checkpointed) else {
-            return .handBack(exitCode: code, why: "cannot store the final record")
+        let result = await settle(status: status, info: info, checkpointed: checkpointed, exitCode: code)
+        // The window in which a worker killed outright would run a finished experiment again.
+        log.debug("outcome recorded", ["after_exit_ms": String(Int((ContinuousClock.now - end.endedAt) / .milliseconds(1)))])
+        return result
+    }
+
+    /// The stored record, which is the truth (the message is a copy made at submit time); the
+    /// message's copy is stored first when there is none.
+    private func startingRecord() async throws -> Experiment {
+        if let stored = try await records.read(key) { return stored }
+        try await records.write(message.experiment)
+        return message.experiment
+    }
+
+    /// Refuses an experiment whose lifetime ran out while it waited, or whose `max_duration` is
+    /// unreadable; returns its `max_duration`.
+    private func checkBeforeStart(_ experiment: Experiment) throws -> StudioDuration? {
+        if let lifetime = try? config.experimentLifetime, let added = experiment.timeAdded,
+           Date.now.timeIntervalSince1970 > added + Double(lifetime.seconds) {
+            throw WorkerError("experimentLifetime \(lifetime) expired before the experiment started")
         }
-        return .done(exitCode: code)
+        return try experiment.maxDuration
+    }
+
+    /// Running from here on: written over the record just read (one round trip, not a re-read).
+    private func markRunning(_ experiment: Experiment) async throws {
+        var running = experiment
+        running.status = .running
+        running.timeStarted = Date.now.timeIntervalSince1970
+        try await records.write(running)
+    }
+
+    /// The run's directories, its immutable artifacts in place, and the artifact map.
+    private func prepare(_ experiment: Experiment) async throws -> ArtifactSet {
+        try layout.prepare()
+        let artifacts = ArtifactSet(experiment: experiment, layout: layout, storage: stores.storage,
+                                    storageConfig: config.storage, compression: config.storage.compression)
+        try await artifacts.fetchImmutable(log: log)
+        try artifacts.writeMapping()
+        return artifacts
+    }
+
+    private func launch(for experiment: Experiment, artifacts: ArtifactSet, maxDuration: StudioDuration?) -> ExperimentLaunch {
+        ExperimentLaunch(
+            arguments: commandLine(for: experiment),
+            environment: environment(for: experiment, artifacts: artifacts),
+            workingDirectory: layout.workspace,
+            outputPath: layout.outputFile,
+            maxDuration: maxDuration.map(\.duration),
+            grace: options.grace,
+            stopCheckInterval: options.stopCheckInterval,
+            stopRequested: { [records, key] in (try? await records.read(key))?.status == .stopped },
+            checkpointInterval: (try? config.saveWorkspaceFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil },
+            checkpoint: { _ = await checkpoint(artifacts) },
+            metricsPath: layout.metricsFile,
+            metricsInterval: (try? config.saveMetricsFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil })
     }
 
     /// Saves every mutable artifact that exists locally, then (unless the caller records it itself)
     /// the record's `time_last_checkpoint`. Returns that time, or nil when the checkpoint failed.
     @discardableResult
-    private func checkpoint(_ records: RecordBook, _ artifacts: ArtifactSet, recordingTime: Bool = true) async -> Double? {
+    private func checkpoint(_ artifacts: ArtifactSet, recordingTime: Bool = true) async -> Double? {
         do {
             try await artifacts.uploadMutable(log: log)
             let now = Date.now.timeIntervalSince1970
@@ -160,9 +182,11 @@ struct ExperimentRun: Sendable {
         }
     }
 
-    /// Stores the final status; retried, because acknowledging depends on it. False when it could not.
-    private func finish(_ records: RecordBook, status: ExperimentStatus, info: [String: JSONValue],
-                        checkpointed: Double? = nil) async -> Bool {
+    /// Stores the final status, retried because acknowledging depends on it: `.done` once stored,
+    /// `.failed` (transient, so the message is offered again later) when it could not be.
+    private func settle(status: ExperimentStatus, info: [String: JSONValue], checkpointed: Double? = nil,
+                        exitCode: Int32) async -> Result {
+        var lastError: any Error = WorkerError("no attempt was made")
         for attempt in 1...5 {
             do {
                 try await records.update(key) { record in
@@ -171,13 +195,14 @@ struct ExperimentRun: Sendable {
                     record.timeFinished = Date.now.timeIntervalSince1970
                     for (name, value) in info { record.info[name] = value }
                 }
-                return true
+                return .done(exitCode: exitCode)
             } catch {
+                lastError = error
                 log.warning("cannot store the final record (attempt \(attempt) of 5): \(error)")
-                try? await Task.sleep(for: Backoff.delay(attempt: attempt))
+                if attempt < 5 { try? await Task.sleep(for: Backoff.delay(attempt: attempt)) }
             }
         }
-        return false
+        return .failed(MessageFailure("cannot store the final record (\(status.rawValue)): \(lastError)", transient: true))
     }
 
     /// `python3` for Python 3 experiments (and when the version is unknown), `python` for 2.x.
@@ -187,12 +212,12 @@ struct ExperimentRun: Sendable {
 
     /// The experiment's command line, arguments exactly as the submitter typed them: the record
     /// holds them shell-quoted (StudioML's format), undone here once.
-    private func commandLine(for experiment: Experiment, layout: RunLayout) -> [String] {
+    private func commandLine(for experiment: Experiment) -> [String] {
         [pythonExecutable(for: experiment), experiment.filename] + experiment.args.map(ShellWord.unquote)
     }
 
     /// The worker's environment, the config's `env`, and what StudioML experiments expect.
-    private func environment(for experiment: Experiment, layout: RunLayout, artifacts: ArtifactSet) -> [String: String] {
+    private func environment(for experiment: Experiment, artifacts: ArtifactSet) -> [String: String] {
         var environment = options.environment
         for (name, value) in config.env { environment[name] = value }
         environment["STUDIOML_EXPERIMENT"] = key

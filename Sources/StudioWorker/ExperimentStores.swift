@@ -18,7 +18,7 @@ struct ExperimentStores: Sendable {
         case "local":
             var root = section.endpoint ?? home + "/store"
             if root.hasPrefix("file://") { root.removeFirst("file://".count) }
-            return try LocalObjectStore(root: root)
+            return LocalObjectStore(root: root)
         case "gcs", "gs", "gcloud":
             // StudioML names the bucket in `bucket`; a `gs://bucket` endpoint is accepted too.
             var bucket = section.bucket

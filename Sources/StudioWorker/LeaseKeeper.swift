@@ -2,7 +2,9 @@ import StudioQueues
 
 /// Keeps a received message invisible to other workers for as long as its experiment runs, by
 /// extending the lease well before it runs out (every third of the lease). Cloud queues cap a
-/// single extension, never the number of extensions, so an experiment may run for hours.
+/// single extension, never the number of extensions, so an experiment may run for hours, while
+/// the lease itself stays short: a message held by a worker that was killed outright is offered
+/// again as soon as the lease runs out (30 s by default).
 final class LeaseKeeper: Sendable {
     private let task: Task<Void, Never>
 
@@ -31,6 +33,10 @@ final class LeaseKeeper: Sendable {
         }
     }
 
-    /// Stops extending; the message is then acknowledged or released by the caller.
-    func stop() { task.cancel() }
+    /// Stops extending and waits until no extension is under way, so none can land after the
+    /// caller acknowledges, releases or delays the message. Calling it again does nothing more.
+    func stop() async {
+        task.cancel()
+        await task.value
+    }
 }

@@ -9,6 +9,9 @@ struct PipInstaller: Sendable {
     let python: String
     let environment: [String: String]
     let outputPath: String
+    /// The experiment's workspace: pip runs there, so `-e .`, `./pkg` and `-r other.txt` mean what they
+    /// meant next to the submitter's requirements.txt.
+    let workspace: String
     let log: WorkerLog
 
     func installMissing(_ requirements: [String]) async -> Result {
@@ -18,14 +21,27 @@ struct PipInstaller: Sendable {
         } catch {
             return .failed("cannot run \(python) to check the experiment's requirements: \(error). Install Python in the image, or run the worker with --pip never")
         }
-        let missing = PipRequirements.missing(from: requirements, installed: installed)
+        let selection = PipRequirements.select(from: requirements, installed: installed)
+        if !selection.refused.isEmpty {
+            let shown = selection.refused.prefix(3).map { "'\($0)'" }.joined(separator: ", ")
+            log.warning("not passing \(selection.refused.count) line(s) of the experiment's requirements to pip, as they are not requirements: "
+                        + shown + (selection.refused.count > 3 ? ", ..." : ""))
+        }
+        let missing = selection.toInstall
         if missing.isEmpty { return .installed(count: 0) }
-        log.info("installing \(missing.count) missing requirement(s)", ["requirements": missing.joined(separator: " ")])
+        let count = missing.filter { PipRequirements.kind(of: $0) != .option }.count
+        log.info("installing \(count) missing requirement(s)", ["requirements": missing.joined(separator: " ")])
+        // One requirements file, not arguments: pip reads options, hashes, `-e` and markers in a file exactly as in
+        // the user's requirements.txt. It sits in the workspace (relative `-r` lines resolve from the file's
+        // directory) under a name no experiment uses, and is gone before the experiment starts.
+        let listPath = workspace + "/.studio-requirements-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).txt"
+        defer { unlink(listPath) }
         do {
+            try writeFile(listPath, (missing.joined(separator: "\n") + "\n"))
             let pump = try OutputPump(outputPath: outputPath)
             let pid = try ProcessSupervisor.shared.spawn(SpawnRequest(
-                arguments: [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input"] + missing,
-                environment: environment, workingDirectory: nil, stdin: nil, stdout: pump.writeEnd, stderr: pump.writeEnd))
+                arguments: [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-r", listPath],
+                environment: environment, workingDirectory: workspace, stdin: nil, stdout: pump.writeEnd, stderr: pump.writeEnd))
             pump.closeWriteEnd()
             async let pumped = pump.run()
             let status = await ProcessSupervisor.shared.waitForExit(pid)
@@ -33,9 +49,23 @@ struct PipInstaller: Sendable {
             if status != .exited(0) {
                 return .failed("pip install of the experiment's requirements failed (exit \(status.shellCode)); see the output artifact. Pre-install them in the image, or run the worker with --pip never")
             }
-            return .installed(count: missing.count)
+            return .installed(count: count)
         } catch {
             return .failed("cannot run pip: \(error)")
+        }
+    }
+
+    private func writeFile(_ path: String, _ text: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw WorkerError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { throw WorkerError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            written += count
         }
     }
 

@@ -14,8 +14,15 @@ public final class RemoteWorker: Sendable {
     public enum ExitCode {
         /// The queue was drained (or `--single-run` found nothing to do).
         public static let drained: Int32 = 0
-        /// A fatal configuration problem: bad credentials, unusable queue or store.
+        /// The worker's own configuration cannot work: its queue, the credentials for its queue, its
+        /// command line. Never anything that came with a message.
         public static let configuration: Int32 = 42
+        /// With `--single-run`: the message could not be run and was settled as failed (recorded
+        /// where possible, kept under `$STUDIOML_HOME/rejected/`, acknowledged). EX_DATAERR.
+        public static let messageFailed: Int32 = 65
+        /// With `--single-run`: a transient failure; the message returns to the queue after a
+        /// delay, for this or another worker. EX_TEMPFAIL.
+        public static let retryLater: Int32 = 75
         /// Stopped by SIGTERM (or 128 + the signal that stopped it).
         public static func stopped(by signal: Int32) -> Int32 { 128 + signal }
     }
@@ -43,6 +50,9 @@ public final class RemoteWorker: Sendable {
         var lastWork = ContinuousClock.now
         var failures = 0
         log.info("worker listening", ["queue": queue.name])
+        log.debug("worker settings", ["lease_s": String(options.leaseSeconds), "max_deliveries": String(options.maxDeliveries),
+                                      "retry_delay_s": String(options.retryDelaySeconds), "keep_runs": String(options.keepRuns),
+                                      "cache_bytes": String(options.cacheBytes), "home": options.home])
         CodePages.releaseResident() // start-up's code (argument parsing, configuration) is done with
         while true {
             if case .workerShutdown(let signal)? = shutdown.reason { return ExitCode.stopped(by: signal) }
@@ -76,10 +86,12 @@ public final class RemoteWorker: Sendable {
 
             let outcome = await processor.process(message, shutdown: shutdown)
             if case .workerShutdown(let signal)? = shutdown.reason { return ExitCode.stopped(by: signal) }
-            if let code = outcome.fatalExitCode { return code }
             if options.singleRun { return outcome.exitCode }
             lastWork = ContinuousClock.now
             CodePages.releaseResident() // so what one experiment touched does not stay for all the next
+            // Freed heap goes back to the system too, so a worker that ran a thousand experiments
+            // holds what one needs (glibc keeps freed chunks in its arenas otherwise).
+            FreeHeap.release()
         }
     }
 
@@ -88,8 +100,7 @@ public final class RemoteWorker: Sendable {
     private func receiveUnlessShutdown(wait: Int) async throws -> QueueMessage? {
         let receiving = Task { [queue, options] in try await queue.receive(lease: options.leaseSeconds, wait: wait) }
         let watcher = Task { [shutdown] in
-            _ = await shutdown.wait()
-            receiving.cancel()
+            if await shutdown.wait() != nil { receiving.cancel() }
         }
         defer { watcher.cancel() }
         let message = try await receiving.value

@@ -25,7 +25,9 @@ struct RunLayout: Sendable {
     /// The resource-usage log (the `_metrics` artifact).
     var metricsFile: String { path(for: "_metrics") }
     /// The artifact map's path, handed to the experiment as `STUDIOML_ARTIFACT_MAPPING`.
-    var artifactMapping: String { home + "/artifact_mappings/" + safeFileName(key) + "/artifacts.json" }
+    var artifactMapping: String { artifactMappingDirectory + "/artifacts.json" }
+    /// The directory that holds the artifact map.
+    var artifactMappingDirectory: String { home + "/artifact_mappings/" + safeFileName(key) }
     /// Downloaded immutable blobs, kept as the tar files themselves (never as directories an
     /// experiment could write into), so the next experiment with the same workspace skips the download.
     var blobCache: String { home + "/blobcache" }
@@ -33,7 +35,7 @@ struct RunLayout: Sendable {
     /// Makes the directories; the model directory starts empty unless an earlier attempt left one.
     func prepare() throws {
         let files = FileManager.default
-        for directory in [root, modelDirectory, blobCache, home + "/artifact_mappings/" + safeFileName(key)] {
+        for directory in [root, modelDirectory, blobCache, artifactMappingDirectory] {
             try files.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
     }

@@ -12,8 +12,19 @@ public struct WorkerOptions: Sendable {
     public var singleRun = false
     /// Quit once this many seconds pass with no message; nil listens forever.
     public var idleTimeout: Int? = 100
-    /// Seconds a received message stays leased; extended every third of it while the experiment runs.
-    public var leaseSeconds = 240
+    /// Seconds a received message stays leased; extended every third of it while the experiment
+    /// runs. Short, so that the message of a worker killed outright is offered again within it.
+    public var leaseSeconds = 30
+    /// Deliveries of one message before a failure that may pass is taken as permanent.
+    public var maxDeliveries = 5
+    /// The delay before a transiently failed message is offered again, doubled at each delivery.
+    public var retryDelaySeconds = 15
+    /// Run directories of settled experiments kept for debugging (the newest).
+    public var keepRuns = 2
+    /// The blob cache's size limit in bytes (least recently used out).
+    public var cacheBytes: Int64 = 2 << 30
+    /// Files kept under `rejected/` (the newest).
+    public var keepRejected = 200
     /// How long an experiment has between SIGTERM and SIGKILL when it is stopped.
     public var grace: Duration = .seconds(10)
     /// How often the record is read for a stop request.

@@ -64,8 +64,11 @@ final class WorkerFailureTests: XCTestCase {
         XCTAssertEqual(worker.code, 0, worker.stderrText)
         let rejected = (try? FileManager.default.contentsOfDirectory(atPath: fixture.home + "/rejected")) ?? []
         XCTAssertEqual(rejected.count, 1, "rejected/: \(rejected)")
-        let kept = rejected.first.flatMap { FileManager.default.contents(atPath: fixture.home + "/rejected/" + $0) }
-        XCTAssertEqual(kept, Data("this is { not json".utf8))
+        // Kept whole (as text: not JSON, so nothing in it can be told apart as a secret), with why.
+        let kept = try rejected.first.flatMap { FileManager.default.contents(atPath: fixture.home + "/rejected/" + $0) }
+            .flatMap { try JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        XCTAssertEqual(kept?["message_text"] as? String, "this is { not json")
+        XCTAssertTrue((kept?["reason"] as? String ?? "").contains("not a StudioML experiment"), "\(kept ?? [:])")
         XCTAssertEqual(fixture.status(key), "finished")
         XCTAssertEqual(worker.stdoutText, "good ran\n")
         XCTAssertEqual(fixture.readyMessages() + fixture.leasedMessages(), [])

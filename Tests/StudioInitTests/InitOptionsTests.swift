@@ -26,6 +26,14 @@ final class InitOptionsTests: XCTestCase {
         XCTAssertEqual(parsed.parentDeathSignal, SIGTERM)
     }
 
+    func testWarnOnReapIsOffUnlessAsked() throws {
+        XCTAssertFalse(try options(["cmd"]).warnOnReap)
+        XCTAssertTrue(try options(["-w", "cmd"]).warnOnReap)
+        XCTAssertTrue(try options(["-vw", "-s", "cmd"]).warnOnReap) // tini's run_inner_tests.py passes `-w` after `-s`
+        XCTAssertTrue(try options(["--warn-on-reap", "cmd"]).warnOnReap)
+        XCTAssertEqual(try options(["-w", "cmd", "-w"]).command, ["cmd", "-w"])
+    }
+
     func testParsesRewritesGraceAndLogFormat() throws {
         let parsed = try options(["--rewrite", "TERM:QUIT", "--rewrite=WINCH:0", "-r", "10:12",
                                   "--grace", "1.5s", "--log-format=json", "-v", "cmd"])

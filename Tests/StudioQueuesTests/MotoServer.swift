@@ -51,9 +51,14 @@ final class MotoServer: @unchecked Sendable {
     }
 
     /// Stops the server (SIGKILL: a test process may block SIGTERM, and spawned children inherit the mask) and reaps it.
-    /// Arms the next faults: `query` is `n=N&status=S` (and `&plain=1` for an HTML page).
+    /// Arms the next faults: `query` is `n=N&status=S` (and `&plain=1` for an HTML page, `&code=C` for an AWS error code).
     func arm(_ query: String) async throws {
         _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: endpoint + "/__fail?" + query))
+    }
+
+    /// Holds every later request of `method` for `seconds` before forwarding it (a request in flight to cancel).
+    func hold(method: String, seconds: Int) async throws {
+        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: endpoint + "/__hold?method=\(method)&seconds=\(seconds)"))
     }
 
     /// How many requests the proxy got (control requests not counted).
@@ -95,16 +100,18 @@ enum SharedMoto {
 
 /// A python3 proxy in front of moto that answers the next N requests with an injected status (503, 429),
 /// to test retries. `POST /__fail?n=N&status=S` arms it (`&plain=1`: an HTML page, as a server that is not
-/// AWS would send, instead of an AWS error); `GET /__seen` counts the requests it got.
+/// AWS would send, instead of an AWS error; `&code=C`: an AWS error with code C); `POST /__hold?method=M&seconds=S`
+/// holds every later request of method M for S seconds before forwarding it; `GET /__seen` counts the
+/// requests it got.
 final class FaultProxy: @unchecked Sendable {
     let pid: pid_t
     let port: Int
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
     static let script = #"""
-import http.server, sys, urllib.request, urllib.error, urllib.parse, threading
+import http.server, sys, time, urllib.request, urllib.error, urllib.parse, threading
 target = sys.argv[2]
-state = {"n": 0, "status": 503, "plain": False, "seen": 0}
+state = {"n": 0, "status": 503, "plain": False, "code": None, "seen": 0, "hold": None, "hold_seconds": 0}
 lock = threading.Lock()
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -122,7 +129,13 @@ class H(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n) if n else None
         if self.path.startswith("/__fail"):
             q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-            with lock: state["n"] = int(q["n"][0]); state["status"] = int(q["status"][0]); state["plain"] = "plain" in q
+            with lock:
+                state["n"] = int(q["n"][0]); state["status"] = int(q["status"][0]); state["plain"] = "plain" in q
+                state["code"] = q["code"][0] if "code" in q else None
+            return self.send(200, [], b"ok")
+        if self.path.startswith("/__hold"):
+            q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            with lock: state["hold"] = q["method"][0]; state["hold_seconds"] = float(q["seconds"][0])
             return self.send(200, [], b"ok")
         if self.path == "/__seen":
             with lock: return self.send(200, [], str(state["seen"]).encode())
@@ -130,10 +143,12 @@ class H(http.server.BaseHTTPRequestHandler):
             state["seen"] += 1
             inject = state["n"] > 0
             if inject: state["n"] -= 1
+            hold = state["hold_seconds"] if state["hold"] == self.command else 0
+        if hold: time.sleep(hold)
         if inject and state["plain"]:
             return self.send(state["status"], [("Content-Type", "text/html")], b"<html><body>not here</body></html>")
         if inject:
-            code = "ThrottlingException" if state["status"] == 429 else "InternalFailure"
+            code = state["code"] or ("ThrottlingException" if state["status"] == 429 else "InternalFailure")
             return self.send(state["status"], [("Content-Type", "application/x-amz-json-1.0")],
                              ('{"__type":"%s","message":"injected"}' % code).encode())
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("content-length", "connection")}
@@ -169,9 +184,14 @@ server.serve_forever()
         }
     }
 
-    /// Arms the next faults: `query` is `n=N&status=S` (and `&plain=1` for an HTML page).
+    /// Arms the next faults: `query` is `n=N&status=S` (and `&plain=1` for an HTML page, `&code=C` for an AWS error code).
     func arm(_ query: String) async throws {
         _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: endpoint + "/__fail?" + query))
+    }
+
+    /// Holds every later request of `method` for `seconds` before forwarding it (a request in flight to cancel).
+    func hold(method: String, seconds: Int) async throws {
+        _ = try await HTTPTransport.shared.send(HTTPRequestSpec(method: "POST", url: endpoint + "/__hold?method=\(method)&seconds=\(seconds)"))
     }
 
     /// How many requests the proxy got (control requests not counted).

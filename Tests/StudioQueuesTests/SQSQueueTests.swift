@@ -172,6 +172,74 @@ final class SQSQueueTests: XCTestCase {
         return try FaultProxy(target: try SharedMoto.get().endpoint, directory: directory)
     }
 
+    /// SQS names are 1 to 80 letters, digits, `-` and `_` (a FIFO queue's ending in `.fifo`): anything else is a
+    /// configuration error found before any request (AWS would refuse it on every retry).
+    func testInvalidQueueNamesAreUnusableBeforeAnyRequest() async throws {
+        let environment = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+                           "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED": "true", "HOME": "/nonexistent"]
+        let invalid = ["sqs_with space", "sqs_dotted.name", "sqs_" + String(repeating: "x", count: 77), "sqs_ünï", "sqs_a/b",
+                       "sqs_" + String(repeating: "x", count: 72) + ".fifo", "sqs_x.fifo.fifo"]
+        for name in invalid {
+            XCTAssertNotNil(SQSQueue.nameProblem(name), name)
+            XCTAssertThrowsError(try SQSQueue(name: name, environment: environment), name) { error in
+                XCTAssertEqual((error as? QueueError)?.code, .unusable, name)
+                XCTAssertTrue("\(error)".contains("is not a valid SQS queue name: use 1 to 80 letters, digits, - or _"), "\(error)")
+            }
+        }
+        for name in ["sqs_jobs", "ec2_GPU-jobs_2", "sqs_" + String(repeating: "x", count: 76), "sqs_x.fifo",
+                     "sqs_" + String(repeating: "x", count: 71) + ".fifo"] {
+            XCTAssertNil(SQSQueue.nameProblem(name), name)
+            XCTAssertNoThrow(try SQSQueue(name: name, environment: environment), name)
+        }
+        // A queue object made without the check still never sends the name: the proxy sees no request.
+        let proxy = try startFaultProxy()
+        defer { proxy.stop() }
+        let chain = try AWSCredentialChain(environment: try SharedMoto.get().environment)
+        let queue = SQSQueue(name: "sqs_bad name", endpoint: proxy.endpoint, chain: chain, retry: fastRetry)
+        do {
+            try await queue.prepare()
+            XCTFail("expected an unusable queue")
+        } catch let error as QueueError {
+            XCTAssertEqual(error.code, .unusable, error.description)
+        }
+        let seen = try await proxy.requestsSeen()
+        XCTAssertEqual(seen, 0, "no request for a name SQS would refuse")
+    }
+
+    /// An SQS answer that refuses the name (InvalidParameterValue) is a configuration error at once, not retried.
+    func testARefusedQueueNameIsUnusableWithoutRetries() async throws {
+        let proxy = try startFaultProxy()
+        defer { proxy.stop() }
+        let queue = try makeQueue(endpoint: proxy.endpoint)
+        try await proxy.arm("n=50&status=400&code=InvalidParameterValue")
+        let before = try await proxy.requestsSeen()
+        do {
+            _ = try await queue.receive(lease: 30, wait: 0)
+            XCTFail("expected an unusable queue")
+        } catch let error as QueueError {
+            XCTAssertEqual(error.code, .unusable, error.description)
+            XCTAssertTrue(error.description.contains("SQS refused the queue name \(queue.name) (InvalidParameterValue"), error.description)
+        }
+        let after = try await proxy.requestsSeen()
+        XCTAssertEqual(after - before, 1, "asked once, not retried")
+    }
+
+    /// A `.fifo` name makes a FIFO queue, which takes messages (a group and a deduplication id are sent), and
+    /// hands them to several workers at once (a group per message: one group would lease one at a time).
+    func testAFIFOQueueIsCreatedAsOneAndTakesMessagesInParallel() async throws {
+        let moto = try SharedMoto.get()
+        let queue = SQSQueue(name: "sqs_fifo_\(UInt32.random(in: 0...UInt32.max)).fifo", endpoint: moto.endpoint,
+                             chain: try AWSCredentialChain(environment: moto.environment), retry: fastRetry)
+        try await queue.prepare()
+        try await queue.send(Data("same".utf8))
+        try await queue.send(Data("same".utf8))  // the same body twice: two experiments, not one deduplicated
+        let one = try await queue.receive(lease: 30, wait: 1)
+        let two = try await queue.receive(lease: 30, wait: 1)  // the first is still leased
+        XCTAssertEqual(one.map { String(decoding: $0.body, as: UTF8.self) }, "same")
+        XCTAssertEqual(two.map { String(decoding: $0.body, as: UTF8.self) }, "same")
+        XCTAssertNotEqual(one?.id, two?.id)
+    }
+
     func testEndpointSelection() {
         XCTAssertEqual(SQSQueue.endpoint(region: "eu-west-1", environment: [:]), "https://sqs.eu-west-1.amazonaws.com/")
         XCTAssertEqual(SQSQueue.endpoint(region: "eu-west-1", environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:5000"]),

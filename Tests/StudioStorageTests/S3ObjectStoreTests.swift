@@ -152,6 +152,42 @@ final class S3ObjectStoreTests: XCTestCase {
         }
     }
 
+    /// A multipart upload whose task is cancelled (studio run interrupted while uploading) is still aborted,
+    /// so S3 frees the parts it stored instead of keeping (and billing) them.
+    func testACancelledMultipartUploadIsAborted() async throws {
+        let moto = try SharedMoto.get()
+        let proxy = try FaultProxy(target: moto.endpoint, directory: directory)
+        defer { proxy.stop() }
+        let store = try makeStore(endpoint: proxy.endpoint, multipartThreshold: 1)
+        try await store.ensureBucket()
+        let source = directory + "/parts.bin"
+        XCTAssertTrue(FileManager.default.createFile(atPath: source, contents: Data(count: 12 << 20)))
+        // Every part upload (PUT) is held at the proxy, so the upload is surely in flight when it is cancelled.
+        try await proxy.hold(method: "PUT", seconds: 30)
+        let before = try await proxy.requestsSeen()
+        let upload = Task { try await store.upload("cancelled", fromFile: source) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        var seen = before
+        while seen < before + 2, ContinuousClock.now < deadline {  // CreateMultipartUpload, then the first part
+            try await Task.sleep(for: .milliseconds(20))
+            seen = try await proxy.requestsSeen()
+        }
+        XCTAssertGreaterThanOrEqual(seen, before + 2, "the first part never reached the proxy")
+        upload.cancel()
+        do {
+            try await upload.value
+            XCTFail("the cancelled upload completed")
+        } catch {}
+        let listing = try runProcess(["python3", "-c", """
+            import boto3, sys
+            s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',
+                              aws_access_key_id='testing', aws_secret_access_key='testing')
+            print(len(s3.list_multipart_uploads(Bucket=sys.argv[2]).get('Uploads', [])))
+            """, moto.endpoint, store.bucket])
+        XCTAssertEqual(listing.status, 0, listing.output)
+        XCTAssertEqual(listing.output.trimmingCharacters(in: .whitespacesAndNewlines), "0", "the upload was left open, its parts kept")
+    }
+
     func testServerErrorsAreRetried() async throws {
         let moto = try SharedMoto.get()
         let proxy = try FaultProxy(target: moto.endpoint, directory: directory)

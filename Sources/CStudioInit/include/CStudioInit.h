@@ -30,6 +30,9 @@ struct studio_spawn_request {
     const char *working_directory; // NULL: inherit
     int stdin_fd, stdout_fd, stderr_fd; // -1: inherit
     int session_mode;         // enum studio_session_mode
+    /// 0: a clean slate (every disposition SIG_DFL, empty mask). 1: what the process was started
+    /// with (`studio_caller_signal_mask`, every inherited SIG_IGN kept), as tini gives its child.
+    int keep_caller_signals;
 };
 
 /// The outcome of one spawn: pid > 0 on success; else stage and error say what failed.
@@ -44,8 +47,12 @@ struct studio_spawn_result {
 /// failed has already called _exit(127) and must still be reaped by the caller.
 struct studio_spawn_result studio_spawn(const struct studio_spawn_request *request);
 
-/// Blocks every signal in the calling thread (and so in every thread created after it).
+/// Blocks every signal in the calling thread (and so in every thread created after it). The first
+/// call remembers the mask it replaced: see `studio_caller_signal_mask`.
 int studio_block_all_signals(void);
+/// The signal mask the process started with (saved by the first `studio_block_all_signals`), or
+/// NULL before that call.
+const sigset_t *studio_caller_signal_mask(void);
 /// Unblocks every signal in the calling thread.
 int studio_unblock_all_signals(void);
 /// Closes every fd >= lowest (close_range, falling back to /proc/self/fd).
@@ -83,3 +90,9 @@ int studio_release_controlling_tty(void);
 /// finished phase of work touched; any page used again is mapped back from the page cache.
 /// Never touches writable memory. 0 on success, -1 on error.
 int studio_release_code_pages(void);
+/// Makes a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT) write one line naming the
+/// signal to stderr before the process dies of it: "<prefix>: died of signal SIGILL (…)".
+int studio_log_fatal_signals(const char *prefix);
+/// Hands the heap's free pages back to the system (malloc_trim): glibc keeps freed chunks in its
+/// arenas, so a long-running process would otherwise hold its busiest moment's heap for good.
+int studio_release_free_heap(void);

@@ -16,6 +16,8 @@ extension YAMLParser {
 
     /// A `[...]` or `{...}` collection starting at the current position.
     mutating func parseFlowCollection() throws -> JSONValue {
+        try enterCollection()
+        defer { depth -= 1 }
         let startLine = line
         let isSequence = cur == "["
         col += 1

@@ -81,7 +81,32 @@ extension YAMLParser {
         let name = String(String.UnicodeScalarView(lines[line][start..<col]))
         guard !name.isEmpty else { throw error("an alias '*' needs a name") }
         guard let value = anchors[name] else { throw error("the alias '*\(name)' refers to no earlier anchor '&\(name)'") }
+        // The copy shares storage, but later walks (variable expansion, writing) visit every node.
+        guard let valueDepth = Self.measure(value, budget: &aliasBudget) else {
+            throw unsupported("aliases that expand to more than a million nodes")
+        }
+        guard depth + valueDepth <= Self.maximumDepth else {
+            throw unsupported("collections nested deeper than \(Self.maximumDepth) levels (through the alias '*\(name)')")
+        }
         return value
+    }
+
+    /// The collection depth of `value`, spending one unit of `budget` per node; nil when the budget runs out.
+    static func measure(_ value: JSONValue, budget: inout Int) -> Int? {
+        budget -= 1
+        guard budget >= 0 else { return nil }
+        var children: [JSONValue]
+        switch value {
+        case .array(let items): children = items
+        case .object(let object): children = object.values
+        default: return 0
+        }
+        var deepest = 0
+        for child in children {
+            guard let childDepth = measure(child, budget: &budget) else { return nil }
+            deepest = max(deepest, childDepth)
+        }
+        return deepest + 1
     }
 
     // MARK: Quoted scalars

@@ -20,6 +20,13 @@ struct YAMLParser {
     var line = 0
     var col = 0
     var anchors: [String: JSONValue] = [:]
+    /// Collections open around the current position: bounded so that `[[[[…` cannot overflow the stack.
+    var depth = 0
+    /// Configs nest a few levels; 128 keeps a debug build far from the end of a thread's stack.
+    static let maximumDepth = 128
+    /// Nodes that aliases may still copy in: bounded so that nested aliases ("billion laughs") cannot
+    /// make a tree whose walk never ends.
+    var aliasBudget = 1_000_000
 
     /// Parses one YAML document into JSON values; an empty document is null.
     static func parse(_ text: String) throws -> JSONValue {
@@ -267,7 +274,15 @@ struct YAMLParser {
         return false
     }
 
+    /// Enters one more collection level; pair with `depth -= 1`.
+    mutating func enterCollection() throws {
+        depth += 1
+        if depth > Self.maximumDepth { throw unsupported("collections nested deeper than \(Self.maximumDepth) levels") }
+    }
+
     mutating func parseBlockMapping(column: Int, firstKeyProps: Properties) throws -> JSONValue {
+        try enterCollection()
+        defer { depth -= 1 }
         var entries: [(key: String, value: JSONValue, isMerge: Bool)] = []
         var keyProps = firstKeyProps
         var first = true
@@ -311,6 +326,8 @@ struct YAMLParser {
     }
 
     mutating func parseBlockSequence(column: Int) throws -> JSONValue {
+        try enterCollection()
+        defer { depth -= 1 }
         var items: [JSONValue] = []
         while true {
             col += 1

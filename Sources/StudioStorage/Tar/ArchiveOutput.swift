@@ -30,8 +30,12 @@ final class ArchiveOutput: @unchecked Sendable {
     /// Bytes written to the descriptor so far (by the stage that writes; read after `finish`).
     private(set) var storedBytes: Int64 = 0
 
-    init(fd: Int32, compression: TarCompression, bufferSize: Int = 2 << 20) throws {
+    /// Asked before each buffer goes down the pipeline; true stops the archive with `TarError.interrupted`.
+    private let interrupted: (@Sendable () -> Bool)?
+
+    init(fd: Int32, compression: TarCompression, bufferSize: Int = 2 << 20, interrupted: (@Sendable () -> Bool)? = nil) throws {
         self.fd = fd
+        self.interrupted = interrupted
         buffers = (0..<3).map { _ in .allocate(byteCount: bufferSize, alignment: 4096) }
         free = buffers.map { _ in DispatchSemaphore(value: 1) }
         switch compression {
@@ -96,6 +100,7 @@ final class ArchiveOutput: @unchecked Sendable {
     func flush() throws {
         guard used > 0 else { return }
         if let error = failure.withLock({ $0 }) { throw error }
+        if let interrupted, interrupted() { throw TarError.interrupted }
         let index = current, count = used
         hashing.async { [self] in
             let pending = UnsafeRawBufferPointer(rebasing: buffers[index][0..<count])

@@ -63,17 +63,13 @@ final class Extraction {
             byteCount += entry.size
         case .symlink:
             let target = entry.linkTargetBytes
-            guard !target.isEmpty else { throw TarError.member(member, "refused: symlink with an empty target") }
-            guard target[0] != 0x2F else {
-                throw TarError.member(member, "refused: symlink to the absolute path '\(target.displayString)'")
-            }
-            var stack = Array(components.dropLast())
-            for part in FileTree.components(target) {
-                if part != [0x2E, 0x2E] { stack.append(part); continue }
-                guard !stack.isEmpty else {
-                    throw TarError.member(member, "refused: symlink target '\(target.displayString)' points outside the target directory")
-                }
-                stack.removeLast()
+            // The same rule `studio run` packs by (ExtractableLink), so a submitted workspace always unpacks.
+            switch ExtractableLink.verdict(member: components, target: target) {
+            case .extractable: break
+            case .empty: throw TarError.member(member, "refused: symlink with an empty target")
+            case .absolute: throw TarError.member(member, "refused: symlink to the absolute path '\(target.displayString)'")
+            case .escapes:
+                throw TarError.member(member, "refused: symlink target '\(target.displayString)' points outside the target directory")
             }
             let parent = try parentDirectory(components.dropLast(), member: member)
             try retryingOnce(parent, name, member: member, action: "create symlink") {
@@ -129,13 +125,22 @@ final class Extraction {
         if let mode, fchmod(fd, mode_t(mode)) != 0 {
             throw TarError.member(member, "cannot set its mode: \(Posix.message(errno))")
         }
-        var seconds = mtime.rounded(.down)
-        var nanoseconds = ((mtime - seconds) * 1e9).rounded()
-        if nanoseconds >= 1e9 { seconds += 1; nanoseconds -= 1e9 }
-        let time = timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds))
+        let time = try fileTime(mtime, member: member)
         var times = (time, time)
         let result = withUnsafePointer(to: &times) { $0.withMemoryRebound(to: timespec.self, capacity: 2) { futimens(fd, $0) } }
         guard result == 0 else { throw TarError.member(member, "cannot set its modification time: \(Posix.message(errno))") }
+    }
+
+    /// A member's modification time as a `timespec`; an error (never a trap) when it does not fit.
+    static func fileTime(_ mtime: Double, member: [UInt8]) throws -> timespec {
+        var seconds = mtime.rounded(.down)
+        var nanoseconds = ((mtime - seconds) * 1e9).rounded()
+        if nanoseconds >= 1e9 { seconds += 1; nanoseconds -= 1e9 }
+        // Int(exactly:) is nil for NaN, infinities and anything beyond Int64, where Int(_:) would trap.
+        guard let wholeSeconds = Int(exactly: seconds), let nanos = Int(exactly: nanoseconds) else {
+            throw TarError.member(member, "its modification time \(mtime) is out of range")
+        }
+        return timespec(tv_sec: wholeSeconds, tv_nsec: nanos)
     }
 
     /// Validated path components of a member name or hard link target: relative, no `..`.

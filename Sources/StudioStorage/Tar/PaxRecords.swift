@@ -43,10 +43,13 @@ enum PaxRecords {
         return Array(String(length).utf8) + [0x20] + keyBytes + [0x3D] + value + [0x0A]
     }
 
-    /// A PAX decimal value such as `1700000000.25` or `-1.5`, as seconds.
-    static func decimal(_ value: [UInt8], key: String) throws -> Double {
+    /// A PAX time such as `1700000000.25` or `-1.5`, as seconds; it must fit a `timespec` (Int64 seconds).
+    static func time(_ value: [UInt8], key: String) throws -> Double {
         guard let text = String(validating: value, as: UTF8.self), let number = Double(text), number.isFinite else {
             throw TarError("PAX header '\(key)' is not a number: '\(value.displayString)'")
+        }
+        guard Int64(exactly: number.rounded(.down)) != nil else {
+            throw TarError("PAX header '\(key)' is out of range: '\(value.displayString)'")
         }
         return number
     }

@@ -5,6 +5,9 @@ public struct TarError: Error, CustomStringConvertible, Sendable {
     /// An error with the given message.
     public init(_ description: String) { self.description = description }
 
+    /// Packing stopped because its caller asked it to (a `studio run` interrupted by a signal).
+    public static let interrupted = TarError("packing interrupted")
+
     /// An error about one archive member, e.g. `tar member '../x': refused: ...`.
     static func member(_ name: [UInt8], _ reason: String) -> TarError {
         TarError("tar member '\(name.displayString)': \(reason)")

@@ -21,7 +21,10 @@ enum TarHeader {
     static let devminorField = 337..<345
     static let prefixField = 345..<500
 
-    /// Rounds a content size up to whole blocks.
+    /// The largest member size accepted: the biggest multiple of 512 in Int64, so padding it cannot overflow.
+    static let maximumSize = Int64.max & ~511
+
+    /// Rounds a content size (0...maximumSize) up to whole blocks.
     static func padded(_ size: Int64) -> Int64 { (size + 511) & ~511 }
 
     /// Whether the block is all zeros (the end-of-archive marker).
@@ -43,11 +46,13 @@ enum TarHeader {
     static func number(_ block: UnsafeRawBufferPointer, _ field: Range<Int>, name: String) throws -> Int64 {
         let first = block[field.lowerBound]
         if first == 0o200 || first == 0o377 {
-            // Two's complement, big-endian; 0o377 starts with all sign bits set.
-            var value: Int64 = first == 0o377 ? -1 : 0
+            // Two's complement, big-endian; 0o377 starts with all sign bits set. A 12-byte field holds 88 bits:
+            // before each shift the top byte must still be pure sign, or the value does not fit in Int64.
+            let sign: Int64 = first == 0o377 ? -1 : 0
+            var value = sign
             for index in (field.lowerBound + 1)..<field.upperBound {
-                guard first == 0o377 || value >> 55 == 0 else { throw TarError("tar header field '\(name)' is too large") }
-                value = (value &<< 8) | Int64(block[index])
+                guard value >> 55 == sign else { throw TarError("tar header field '\(name)' is out of range (corrupt archive)") }
+                value = (value << 8) | Int64(block[index])
             }
             return value
         }

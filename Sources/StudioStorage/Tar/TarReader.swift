@@ -107,7 +107,8 @@ public final class TarReader {
     public func readContents() throws -> [UInt8] {
         guard let current else { throw TarError("no current tar member to read") }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(pendingContent))
+        // The size is the header's claim: reserve no more than one buffer ahead, or a lying header exhausts memory.
+        bytes.reserveCapacity(Int(min(pendingContent, 1 << 20)))
         while pendingContent > 0 {
             guard try input.ensure(1) else { throw truncated(in: current) }
             let chunk = Int(min(Int64(input.available), pendingContent))
@@ -155,6 +156,7 @@ public final class TarReader {
         if kind == .regular && name.last == 0x2F { kind = .directory }  // pre-POSIX directories
         let size = try TarHeader.number(block, TarHeader.sizeField, name: "size")
         guard size >= 0 else { throw TarError("the tar header at byte \(offset) has a negative size (corrupt archive)") }
+        guard size <= TarHeader.maximumSize else { throw TarError("the tar header at byte \(offset) has an impossible size \(size) (corrupt archive)") }
         let entry = TarEntry(
             pathBytes: name, kind: kind, size: size,
             mode: UInt32(truncatingIfNeeded: try TarHeader.number(block, TarHeader.modeField, name: "mode") & 0o7777),
@@ -186,8 +188,13 @@ public final class TarReader {
             switch key {
             case "path": entry.pathBytes = value
             case "linkpath": entry.linkTargetBytes = value
-            case "size": entry.size = try PaxRecords.integer(value, key: key)
-            case "mtime": entry.mtime = try PaxRecords.decimal(value, key: key)
+            case "size":
+                let size = try PaxRecords.integer(value, key: key)
+                guard size <= TarHeader.maximumSize else {
+                    throw TarError.member(entry.pathBytes, "PAX header 'size' is an impossible size \(size) (corrupt archive)")
+                }
+                entry.size = size
+            case "mtime": entry.mtime = try PaxRecords.time(value, key: key)
             case "uid": entry.uid = try PaxRecords.integer(value, key: key)
             case "gid": entry.gid = try PaxRecords.integer(value, key: key)
             case "uname": entry.uname = value.displayString

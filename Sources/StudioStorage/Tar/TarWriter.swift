@@ -8,6 +8,29 @@ public struct TarDigest: Sendable, Equatable {
     public var byteCount: Int64
     /// Members written (PAX extension records not counted).
     public var memberCount: Int
+    /// What packing for a worker left out (see `TarWriter.pack(…portableOnly:)`), in archive order.
+    public var leftOut: [LeftOut] = []
+}
+
+/// Something `TarWriter.pack` left out of an archive meant for a worker, because no worker would unpack it.
+public struct LeftOut: Sendable, Equatable {
+    /// Why it was left out.
+    public enum Reason: Sendable, Equatable {
+        /// A virtualenv (a directory holding `pyvenv.cfg`): its links and scripts name the submitter's own paths.
+        case virtualenv
+        /// A symbolic link the extractor refuses (`ExtractableLink`), with its target.
+        case link(target: String, ExtractableLink.Verdict)
+    }
+
+    /// The path below the packed directory.
+    public var path: String
+    public var reason: Reason
+
+    /// A public memberwise initialiser.
+    public init(path: String, reason: Reason) {
+        self.path = path
+        self.reason = reason
+    }
 }
 
 /// A file's modification time with nanoseconds, as `stat` reports it.
@@ -30,9 +53,10 @@ public final class TarWriter {
     private var memberCount = 0
     private var finished = false
 
-    /// Writes to `fileDescriptor` (not closed by the writer).
-    public init(fileDescriptor: Int32, compression: TarCompression = .none) throws {
-        output = try ArchiveOutput(fd: fileDescriptor, compression: compression)
+    /// Writes to `fileDescriptor` (not closed by the writer). `interrupted` is asked before every 2 MiB of archive;
+    /// when it answers true the next write throws `TarError.interrupted`.
+    public init(fileDescriptor: Int32, compression: TarCompression = .none, interrupted: (@Sendable () -> Bool)? = nil) throws {
+        output = try ArchiveOutput(fd: fileDescriptor, compression: compression, interrupted: interrupted)
     }
 
     /// Adds a directory member; `name` should end with `/` (added when missing).
