@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A loopback Google Cloud Pub/Sub (REST v1) for tests, with the semantics of cloud-protocols.md §1:
+"""A loopback Google Cloud Pub/Sub (REST v1) for tests, with the semantics of docs/google.md#pubsub-over-rest:
 
 - topics and subscriptions (PUT creates; 409 ALREADY_EXISTS; 404 for a subscription on a missing topic);
 - publish (base64 `data` and/or `attributes` required; server-assigned messageId, publishTime);

@@ -29,7 +29,8 @@ struct InitCommand: ParsableCommand {
               127      COMMAND was not found
 
             ENVIRONMENT
-              TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP (= -g), TINI_VERBOSITY (>= 2 = -v) are honoured.
+              TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP (= -g) and TINI_VERBOSITY
+              (>= 2 = -v) are honoured.
             """
     )
 

@@ -10,34 +10,36 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         commandName: "remote-worker",
         abstract: "Run experiments from a queue in this container.",
         discussion: """
-            Drains every outstanding message from the queue, running each experiment in place,
-            then quits once --timeout seconds pass with no message (-1 listens forever). With
-            --single-run it quits after one message.
+            Drains every outstanding message from the queue, running each experiment in \
+            place, then quits once --timeout seconds pass with no message (-1 listens \
+            forever). With --single-run it quits after one message.
 
-            The worker is a complete init: as PID 1 it reaps every zombie, and on SIGTERM or
-            SIGINT it stops the running experiment (SIGTERM, then SIGKILL after --grace), hands
-            its message back to the queue, and exits 128+signal. A message is acknowledged only
-            after its outcome is recorded; a worker killed outright loses nothing, as the
-            message returns when its --lease runs out.
+            The worker is a complete init: as PID 1 it reaps every zombie, and on SIGTERM \
+            or SIGINT it stops the running experiment (SIGTERM, then SIGKILL after \
+            --grace), hands its message back to the queue, and exits 128+signal. A message \
+            is acknowledged only after its outcome is recorded; a worker killed outright \
+            loses nothing, as the message returns when its --lease runs out.
 
-            Nothing that comes with a message stops the worker. A failure that may pass (a store
-            unreachable or answering 5xx) offers the message again after --retry-delay seconds,
-            doubled at each delivery; a permanent one (a bad config, 403, a corrupt record or
-            tar), or --max-deliveries deliveries, settles it as failed: recorded where the
-            record store is reachable, kept under $STUDIOML_HOME/rejected/, acknowledged.
+            Nothing that comes with a message stops the worker. A failure that may pass (a \
+            store unreachable or answering 5xx) offers the message again after \
+            --retry-delay seconds, doubled at each delivery; a permanent one (a bad config, \
+            403, a corrupt record or tar), or --max-deliveries deliveries, settles it as \
+            failed: recorded where the record store is reachable, kept under \
+            $STUDIOML_HOME/rejected/, acknowledged.
 
-            QUEUES: `local` or any name starting with `local` is a directory queue under
-            $STUDIOML_HOME/queue/<name>/; sqs_<name> is AWS SQS; any other name Google Pub/Sub.
+            QUEUES: `local` or any name starting with `local` is a directory queue under \
+            $STUDIOML_HOME/queue/<name>/; sqs_<name> is AWS SQS; any other name Google \
+            Pub/Sub.
 
             EXIT STATUS:
               0        the queue was drained (or --single-run found no message)
-              N        with --single-run: the experiment's exit code (128+N if killed by N)
+              N        with --single-run: the experiment's exit code (128+N: killed by N)
               42       the worker's own configuration: unusable queue, queue credentials,
                        --config (never anything that came with a message)
               64       bad command line
               65       with --single-run: the message was settled as failed (see above)
               75       with --single-run: a transient failure; the message returns later
-              130/143  stopped by SIGINT/SIGTERM; the message in hand went back to the queue
+              130/143  stopped by SIGINT/SIGTERM; the message in hand is back in the queue
             """)
 
     @Option(name: .long, help: "The queue to take experiments from.")

@@ -16,22 +16,24 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Submit an experiment to a queue, or run it here and now.",
         discussion: """
-            Packs the current directory (minus what .studioml_ignore lists), stores it
-            content-addressed, writes the experiment's record and puts a message on --queue; prints
-            the experiment key and returns. Without --queue the experiment runs here and now, on a
-            private local queue worked in this process: its output streams to this terminal, and
-            studio exits with the experiment's exit code.
+            Packs the current directory (minus what .studioml_ignore lists), stores it \
+            content-addressed, writes the experiment's record and puts a message on \
+            --queue; prints the experiment key and returns. Without --queue the experiment \
+            runs here and now, on a private local queue worked in this process: its output \
+            streams to this terminal, and studio exits with the experiment's exit code.
 
             Run a module with `-m pkg::mod` (StudioML's form) or `-m pkg.mod`.
 
-            Ctrl-C (or SIGTERM) before the message is sent stops the submission: the message is sent
-            last, and the record written before it is removed, so nothing is left half-submitted
-            (an uploaded workspace blob stays; it is content-addressed and reused). Once the message is
-            being sent, the submission finishes and prints the key.
+            Ctrl-C (or SIGTERM) before the message is sent stops the submission: the \
+            message is sent last, and the record written before it is removed, so nothing \
+            is left half-submitted (an uploaded workspace blob stays; it is \
+            content-addressed and reused). Once the message is being sent, the submission \
+            finishes and prints the key.
 
-            EXIT STATUS: 0 submitted; with no --queue, the experiment's own exit code (128+N if it
-            died of signal N); 128+N interrupted by signal N before anything was queued (130 for
-            Ctrl-C); 42 unusable queue, store or configuration; 64 bad command line.
+            EXIT STATUS: 0 submitted; with no --queue, the experiment's own exit code \
+            (128+N if it died of signal N); 128+N interrupted by signal N before anything \
+            was queued (130 for Ctrl-C); 42 unusable queue, store or configuration; 64 bad \
+            command line.
             """)
 
     @Option(name: .long, help: "The queue to submit to; without it the experiment runs here.")

@@ -30,7 +30,7 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show recent experiments, or one in detail.",
-        discussion: "EXIT STATUS: 0 shown; 1 no such experiment; 42 unusable store or configuration.")
+        discussion: "EXIT STATUS: 0 shown; 1 no such experiment; 42 unusable store or config.")
 
     @OptionGroup var store: StoreOptions
     @Option(name: .long, help: "How many experiments to list.") var limit = 20
@@ -55,7 +55,7 @@ struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs",
         abstract: "Print an experiment's output; -f follows it while it runs.",
-        discussion: "EXIT STATUS: 0 printed; 1 no such experiment; 42 unusable store or configuration.")
+        discussion: "EXIT STATUS: 0 printed; 1 no such experiment; 42 unusable store or config.")
 
     @OptionGroup var store: StoreOptions
     @Flag(name: .shortAndLong, help: "Keep printing new output until the experiment ends.") var follow = false
@@ -88,10 +88,13 @@ struct StopCommand: AsyncParsableCommand {
         commandName: "stop",
         abstract: "Ask the worker running an experiment to stop it.",
         discussion: """
-            Sets the experiment's status to `stopped`; the worker running it notices within seconds,
-            sends it SIGTERM, then SIGKILL after its grace period, and saves its artifacts.
-            A waiting experiment is then skipped by the worker that receives it.
-            EXIT STATUS: 0 requested (or already over); 1 no such experiment; 42 unusable store.
+            Sets the experiment's status to `stopped`; the worker running it notices \
+            within seconds, sends it SIGTERM, then SIGKILL after its grace period, and \
+            saves its artifacts. A waiting experiment is then skipped by the worker that \
+            receives it.
+
+            EXIT STATUS: 0 requested (or already over); 1 no such experiment; 42 unusable \
+            store.
             """)
 
     @OptionGroup var store: StoreOptions

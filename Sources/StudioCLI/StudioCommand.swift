@@ -6,14 +6,14 @@ public struct StudioCommand: AsyncParsableCommand {
 
     public static let configuration = CommandConfiguration(
         commandName: "studio",
-        abstract: "Run StudioML experiments from a queue, in any container image, as PID 1.",
+        abstract: "Run StudioML experiments from a queue in any container, as PID 1.",
         discussion: """
-            studio is one static executable. Submit experiments with `studio run`, work them with
-            `studio remote-worker` (a complete init, safe as a container's ENTRYPOINT), follow them
-            with `studio status` and `studio logs`.
+            studio is one static executable. Submit experiments with `studio run`, work \
+            them with `studio remote-worker` (a complete init, safe as a container's \
+            ENTRYPOINT), follow them with `studio status` and `studio logs`.
 
-            Invoked through a link named studio-init, studio-remote-worker, studio-runner or
-            studio-start-remote-worker, it behaves as the matching subcommand.
+            Invoked through a link named studio-init, studio-remote-worker, studio-runner \
+            or studio-start-remote-worker, it behaves as the matching subcommand.
 
             EXIT STATUS: see `studio help <subcommand>`; the full table is in the README.
             """,

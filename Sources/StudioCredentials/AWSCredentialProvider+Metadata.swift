@@ -6,7 +6,7 @@ import Foundation
 import StudioHTTP
 
 extension AWSCredentialProvider {
-    /// Hosts botocore accepts for a plain-http `AWS_CONTAINER_CREDENTIALS_FULL_URI` (§5.4).
+    /// Hosts botocore accepts for a plain-http `AWS_CONTAINER_CREDENTIALS_FULL_URI` (docs/aws.md#container-credentials-ecs-eks-pod-identity).
     static let allowedContainerHosts: Set<String> = ["169.254.170.2", "169.254.170.23", "[fd00:ec2::23]", "localhost", "[::1]"]
 
     /// Whether `uri` may be sent the container authorization token: https, or http to loopback / the ECS/EKS agents.
@@ -69,7 +69,7 @@ extension AWSCredentialProvider {
         return base
     }
 
-    /// IMDSv2: a session token (`PUT /latest/api/token`), the role name, then the role's credentials (§5.5).
+    /// IMDSv2: a session token (`PUT /latest/api/token`), the role name, then the role's credentials (docs/aws.md#imdsv2-the-ec2-instance-role).
     func instanceMetadataCredentials() async throws -> AWSCredentials {
         guard !AWSCredentialResolution.instanceMetadataDisabled(environment: environment) else {
             throw CredentialsError(.notFound, "EC2 instance metadata is disabled (AWS_EC2_METADATA_DISABLED=true)")

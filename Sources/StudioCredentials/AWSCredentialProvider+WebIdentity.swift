@@ -12,7 +12,7 @@ extension AWSCredentialProvider {
         return base.hasSuffix("/") ? base : base + "/"
     }
 
-    /// STS `AssumeRoleWithWebIdentity` (query protocol, unsigned) with the token file read now (§5.3);
+    /// STS `AssumeRoleWithWebIdentity` (query protocol, unsigned) with the token file read now (docs/aws.md#web-identity-sts-assumerolewithwebidentity);
     /// an `InvalidIdentityToken` or `ExpiredTokenException` answer re-reads the file and tries once more.
     func assumeRoleWithWebIdentity(roleArn: String, tokenFile: String, sessionName: String?) async throws -> AWSCredentials {
         var retriedToken = false

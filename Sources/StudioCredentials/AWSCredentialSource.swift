@@ -5,13 +5,13 @@ public enum AWSCredentialSource: Sendable, Equatable, CustomStringConvertible {
     /// STS `AssumeRole` of `roleArn` using the credentials of profile `sourceProfile` or of `credentialSource`
     /// (`Environment`, `Ec2InstanceMetadata`, `EcsContainer`).
     case assumeRole(roleArn: String, sessionName: String?, sourceProfile: String?, credentialSource: String?)
-    /// STS `AssumeRoleWithWebIdentity` with the token re-read from `tokenFile` at every refresh (§5.3).
+    /// STS `AssumeRoleWithWebIdentity` with the token re-read from `tokenFile` at every refresh (docs/aws.md#web-identity-sts-assumerolewithwebidentity).
     case webIdentity(roleArn: String, tokenFile: String, sessionName: String?)
     /// A `credential_process` command line (not run by this module).
     case credentialProcess(command: String, profile: String)
-    /// The ECS / EKS Pod Identity endpoint (§5.4); the token file is re-read at every fetch.
+    /// The ECS / EKS Pod Identity endpoint (docs/aws.md#container-credentials-ecs-eks-pod-identity); the token file is re-read at every fetch.
     case container(uri: String, authorizationTokenFile: String?, authorizationToken: String?)
-    /// The EC2 instance metadata service, IMDSv2 (§5.5).
+    /// The EC2 instance metadata service, IMDSv2 (docs/aws.md#imdsv2-the-ec2-instance-role).
     case instanceMetadata
 
     /// A one-line summary without secrets.
@@ -37,7 +37,7 @@ public struct AWSCredentialResolution: Sendable, Equatable {
     /// The selected profile name.
     public var profileName: String
 
-    /// Walks botocore's order (§5.1): message keys, environment, assume-role profile, web identity,
+    /// Walks botocore's order (docs/aws.md#the-credential-chain-in-detail): message keys, environment, assume-role profile, web identity,
     /// credentials file, `credential_process`, config-file keys, container endpoint, IMDS.
     public static func resolve(message: StudioAWSSettings? = nil, environment: [String: String],
                                files: AWSSharedFiles) throws -> AWSCredentialResolution {

@@ -23,9 +23,9 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible, Cust
         self.expiration = expiration
     }
 
-    /// botocore's advisory window: refresh in the background when less than this remains (§5.6).
+    /// botocore's advisory window: refresh in the background when less than this remains (docs/aws.md#refresh-windows).
     public static let advisoryRefreshWindow: TimeInterval = 15 * 60
-    /// botocore's mandatory window: block and refresh when less than this remains (§5.6).
+    /// botocore's mandatory window: block and refresh when less than this remains (docs/aws.md#refresh-windows).
     public static let mandatoryRefreshWindow: TimeInterval = 10 * 60
 
     /// How urgently these credentials need replacing at `now` (never, for credentials without an expiry).

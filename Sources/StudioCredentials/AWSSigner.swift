@@ -106,7 +106,7 @@ public struct AWSSigner: Sendable {
                                stringToSign: stringToSign, signature: signature)
     }
 
-    // MARK: - The algorithm's pieces (§4.1)
+    // MARK: - The algorithm's pieces (docs/aws.md#request-signing-sigv4)
 
     /// `YYYYMMDD/region/service/aws4_request`.
     public func credentialScope(date: Date) -> String {

@@ -33,7 +33,7 @@ public struct StaticCredentialProvider<Credential: ExpiringCredential>: Credenti
     public func fetchCredential() async throws -> Credential { credential }
 }
 
-/// Caches another provider's credential with single-flight refresh (§2.8, §5.6): concurrent callers share
+/// Caches another provider's credential with single-flight refresh (docs/google.md#token-caching, docs/aws.md#refresh-windows): concurrent callers share
 /// one fetch; inside the advisory window the cached value is returned while one background refresh runs;
 /// inside the mandatory window callers wait for the refresh.
 public actor CachingCredentialProvider<Base: CredentialProvider>: CredentialProvider {

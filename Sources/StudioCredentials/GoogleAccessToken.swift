@@ -4,9 +4,9 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A Google OAuth access token with its expiry and the refresh margin that suits its source (§2.8).
+/// A Google OAuth access token with its expiry and the refresh margin that suits its source (docs/google.md#token-caching).
 public struct GoogleAccessToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    /// Metadata-server tokens: 3 min 45 s, under the server's 4-minute cache edge (§2.4).
+    /// Metadata-server tokens: 3 min 45 s, under the server's 4-minute cache edge (docs/google.md#the-metadata-server).
     public static let metadataServerMargin: TimeInterval = 225
     /// JWT-bearer, STS and impersonated tokens: 5 minutes.
     public static let exchangedTokenMargin: TimeInterval = 300

@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Where Google credentials come from after the Application Default Credentials search (§2.5).
+/// Where Google credentials come from after the Application Default Credentials search (docs/google.md#credentials-application-default-credentials).
 public enum GoogleCredentialSource: Sendable, CustomStringConvertible {
     /// A credentials file (from `GOOGLE_APPLICATION_CREDENTIALS` or gcloud's well-known file).
     case file(path: String, GoogleCredentialsFile)

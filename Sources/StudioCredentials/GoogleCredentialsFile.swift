@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A Google credentials JSON file (ADC), by its `type` (§2.1, §2.6, §2.7).
+/// A Google credentials JSON file (ADC), by its `type` (docs/google.md#protocol-notes).
 public enum GoogleCredentialsFile: Sendable, CustomStringConvertible {
     /// `"type": "service_account"`: a key that signs JWTs.
     case serviceAccount(GoogleServiceAccountKey)
@@ -56,7 +56,7 @@ public enum GoogleCredentialsFile: Sendable, CustomStringConvertible {
     }
 }
 
-/// An `authorized_user` file: refreshed with `grant_type=refresh_token` at the token endpoint (§2.7).
+/// An `authorized_user` file: refreshed with `grant_type=refresh_token` at the token endpoint (docs/google.md#gcloud-user-credentials-authorized_user).
 public struct GoogleAuthorizedUser: Sendable, Equatable, CustomStringConvertible {
     /// The OAuth client id.
     public let clientId: String

@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// An `external_account` file (Workload Identity Federation): a subject token exchanged at STS (§2.6).
+/// An `external_account` file (Workload Identity Federation): a subject token exchanged at STS (docs/google.md#workload-identity-federation-external_account).
 public struct GoogleExternalAccount: Sendable, Equatable, CustomStringConvertible {
     /// Where the subject token comes from.
     public enum Source: Sendable, Equatable {

@@ -5,7 +5,7 @@ import Foundation
 #endif
 import _CryptoExtras
 
-/// RS256 JWTs signed with a service-account key: the OAuth assertion (§2.2) and the self-signed token (§2.3).
+/// RS256 JWTs signed with a service-account key: the OAuth assertion and the self-signed token (docs/google.md#service-account-keys-and-jwts).
 extension GoogleServiceAccountKey {
     /// Google's maximum and default JWT lifetime.
     public static let jwtLifetime: TimeInterval = 3600

@@ -5,7 +5,7 @@ import Foundation
 #endif
 import _CryptoExtras
 
-/// A `service_account` key file: the RSA key and the identity it signs JWTs as (§2.1).
+/// A `service_account` key file: the RSA key and the identity it signs JWTs as (docs/google.md#service-account-keys-and-jwts).
 public struct GoogleServiceAccountKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Google's OAuth 2.0 token endpoint.
     public static let defaultTokenURI = "https://oauth2.googleapis.com/token"

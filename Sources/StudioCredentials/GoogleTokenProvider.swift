@@ -5,7 +5,7 @@ import Foundation
 #endif
 import StudioHTTP
 
-/// Google access tokens for API calls, cached and refreshed before they expire (§2.8), from the Application
+/// Google access tokens for API calls, cached and refreshed before they expire (docs/google.md#token-caching), from the Application
 /// Default Credentials source; also the project id the APIs are addressed to.
 public final class GoogleTokenProvider: Sendable {
     /// `https://www.googleapis.com/auth/cloud-platform`: enough for Pub/Sub and Cloud Storage.

@@ -6,7 +6,7 @@ import Foundation
 import StudioHTTP
 import Synchronization
 
-/// Fetches a new Google access token for one credential source over HTTP (§2.2, §2.4, §2.6, §2.7): JWT-bearer
+/// Fetches a new Google access token for one credential source over HTTP (docs/google.md#protocol-notes): JWT-bearer
 /// exchange for service-account keys, refresh-token grant for gcloud user credentials, STS exchange (and optional
 /// impersonation) for workload identity federation, or the metadata server. A credentials file is re-read and
 /// re-parsed whenever it changed on disk (a kubelet `..data` swap), so a rotated key is used without a restart.

@@ -39,7 +39,7 @@ public struct FileIdentity: Sendable, Equatable {
 }
 
 /// A file that may be replaced under us (mounted Secrets, projected tokens): always opened by path, so a
-/// kubelet `..data` symlink swap is seen, and able to tell whether it changed since it was last read (§6.6).
+/// kubelet `..data` symlink swap is seen, and able to tell whether it changed since it was last read (docs/images-and-kubernetes.md#mounted-secrets-and-rotation).
 public struct RotatingFile: Sendable {
     /// The path as configured (typically a symlink such as `/secrets/key.json -> ..data/key.json`).
     public let path: String

@@ -1,7 +1,7 @@
 /// The shell quoting StudioML applies to experiment arguments: its submitter stores each argument
 /// as Python's `shlex.quote` makes it (`with space` → `'with space'`), and a worker must undo that
 /// once, as `shlex.split` does, to hand the script what the user typed. (StudioML's own worker
-/// quoted a second time instead; see the wire-format notes.)
+/// quoted a second time instead: docs/wire-format.md §4 and §10.3.)
 public enum ShellWord {
     /// `shlex.quote`: unchanged when made only of `[A-Za-z0-9_@%+=:,./-]`, else in single quotes
     /// with each `'` written as `'"'"'`; the empty string is `''`.

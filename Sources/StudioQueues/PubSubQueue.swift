@@ -8,7 +8,7 @@ import StudioHTTP
 import StudioModel
 import Synchronization
 
-/// A Google Cloud Pub/Sub queue over REST v1 (cloud-protocols §1): topic `<queue>`, subscription `<queue>_sub`,
+/// A Google Cloud Pub/Sub queue over REST v1 (docs/google.md#pubsub-over-rest): topic `<queue>`, subscription `<queue>_sub`,
 /// both created when missing. The lease is the ack deadline: `pull` then `modifyAckDeadline`, extended by
 /// `modifyAckDeadline` (≤ 600 s a call), acknowledged by `acknowledge`, released by `modifyAckDeadline` 0.
 /// `PUBSUB_EMULATOR_HOST` switches to plain HTTP without credentials.
@@ -240,7 +240,7 @@ public final class PubSubQueue: JobQueue, Sendable {
         let json = #"{"topic":"# + Self.quote("projects/\(projectId)/topics/\(name)")
             + #","ackDeadlineSeconds":\#(deadline),"expirationPolicy":{}}"#
         var reply = try await call { try await self.client.sendJSON("PUT", subscription, json: json) }
-        // A topic created a moment ago may not be visible yet (NOT_FOUND "right after create", §1.11).
+        // A topic created a moment ago may not be visible yet (NOT_FOUND "right after create", docs/google.md#errors-and-retries).
         for attempt in 1...5 where reply.status == 404 && topicReply.isSuccess {
             try await Task.sleep(for: .seconds(attempt))
             reply = try await call { try await self.client.sendJSON("PUT", subscription, json: json) }
@@ -279,7 +279,7 @@ public final class PubSubQueue: JobQueue, Sendable {
     }
 }
 
-/// Reads the per-ack-id outcome of an exactly-once subscription's failed acknowledge / modifyAckDeadline (§1.9):
+/// Reads the per-ack-id outcome of an exactly-once subscription's failed acknowledge / modifyAckDeadline (docs/google.md#exactly-once-subscriptions):
 /// a `google.rpc.ErrorInfo` detail whose `metadata` maps ack ids to `TRANSIENT_…` or `PERMANENT_…` reasons.
 enum PubSubErrors {
     enum AckIdFailure: Equatable {

@@ -11,7 +11,7 @@ import Synchronization
 /// An AWS SQS queue (StudioML's `sqs_…`/`ec2_…` names) over the JSON 1.0 protocol. The queue URL is looked
 /// up on first use (`GetQueueUrl`, then `CreateQueue` when missing, as StudioML's get-or-create does).
 public final class SQSQueue: CountableQueue {
-    /// SQS refuses to keep a message invisible for longer than this from its receipt (§3.3).
+    /// SQS refuses to keep a message invisible for longer than this from its receipt (docs/aws.md#sqs-leases-and-the-12-hour-cap).
     public static let maximumVisibility = 12 * 60 * 60
 
     public let name: String

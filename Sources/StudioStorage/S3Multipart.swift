@@ -41,7 +41,7 @@ extension S3ObjectStore {
             let completed = try await client.send("POST", url(key, query: uploadQuery), headers: [("Content-Type", "application/xml")],
                                                   payload: .bytes(Array(document.utf8)), timeout: .seconds(900), operation: operation)
             try check(completed, operation)
-            // S3 may answer 200 and still fail: the error then comes in the body (§4.4).
+            // S3 may answer 200 and still fail: the error then comes in the body (docs/aws.md#s3-multipart-uploads).
             let text = String(decoding: completed.body, as: UTF8.self)
             if text.contains("<Error>") {
                 throw StorageError(S3ServiceError(operation: operation, status: completed.status, body: completed.body))

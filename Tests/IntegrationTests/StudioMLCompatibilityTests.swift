@@ -106,7 +106,7 @@ final class StudioMLCompatibilityTests: XCTestCase {
         let key = try XCTUnwrap(submittedKey(in: submit.standardError), "no 'submitted experiment' line in: \(submit.standardError.suffix(2000))")
 
         // Our worker: the submitter's workspace path exists on this host, which StudioML's worker would
-        // clobber (wire format §9.7); ours must use the blob, so the path is moved away first.
+        // clobber (docs/wire-format.md §10.6); ours must use the blob, so the path is moved away first.
         try FileManager.default.moveItem(atPath: workspace, toPath: workspace + "-moved")
         // The default pip policy: StudioML's `pythonenv` is its submitter's whole freeze (pip and setuptools
         // included), all present in the venv whose python3 is first on PATH, so nothing is installed.
@@ -163,7 +163,7 @@ final class StudioMLCompatibilityTests: XCTestCase {
         XCTAssertEqual(seen.status, "finished")
         XCTAssertEqual(seen.key, key)
         XCTAssertEqual(seen.filename, "compat.py")
-        // StudioML's reader rebuilds its Experiment through shlex.quote once more (its bug, wire format §9.5).
+        // StudioML's reader rebuilds its Experiment through shlex.quote once more (its bug, docs/wire-format.md §10.3).
         XCTAssertEqual(seen.args, ["alpha", "n=3", ShellWord.quote("'two words'")])
         XCTAssertEqual(seen.time_finished, finished)
         XCTAssertEqual(seen.output, "compat experiment alpha n=3 two words forty-two\nsecond line\n")
@@ -186,13 +186,13 @@ final class StudioMLCompatibilityTests: XCTestCase {
         XCTAssertFalse(key.isEmpty, "studio run printed \(submit.standardOutput.debugDescription), not one key")
 
         // StudioML's worker rm -rf's and re-extracts the submitter's workspace path when it exists on its
-        // host (§9.7); moved away, it must download our blob into its blob cache and untar it.
+        // host (docs/wire-format.md §10.6); moved away, it must download our blob into its blob cache and untar it.
         try FileManager.default.moveItem(atPath: workspace, toPath: workspace + "-moved")
         let worker = try SupervisedRun([venv.remoteWorker, "--queue", queueName, "--single-run", "--timeout", "30"],
                                        in: directory, environment: environment("py-worker"), workingDirectory: directory.path)
         let worked = await worker.wait(timeout: 240)
         XCTAssertEqual(worked.shellCode, 0, "StudioML's worker failed: \(worker.standardError.suffix(4000))")
-        // Its worker echoes the experiment's lines to its stdout (stripped; §7 step 11).
+        // Its worker echoes the experiment's lines to its stdout (stripped; docs/wire-format.md §11, step 11).
         XCTAssertTrue(worker.standardOutput.contains("compat experiment beta k=7 forty-two"),
                       "stdout: \(worker.standardOutput.suffix(2000))\nstderr: \(worker.standardError.suffix(3000))")
         XCTAssertTrue(worker.standardError.contains("/blobcache/"), "it did not run in its blob cache: \(worker.standardError.suffix(3000))")
@@ -208,7 +208,7 @@ final class StudioMLCompatibilityTests: XCTestCase {
         // Its modeldir checkpoint: the experiment found its model directory where StudioML puts it.
         let model = try XCTUnwrap(snapshot.tars["modeldir"]?["model.json"], "no model.json in modeldir.tar: \(snapshot.tars)")
         XCTAssertEqual(try JSONDecoder().decode(ModelFile.self, from: Data(model.utf8)), ModelFile(args: ["beta", "k=7"], key: key, data: "forty-two"))
-        // StudioML 0.0.49 uploads `output` before flushing it (§9.3): the single-file layout is there, and
+        // StudioML 0.0.49 uploads `output` before flushing it (docs/wire-format.md §10.4): the single-file layout is there, and
         // its text is whatever had reached the file (empty for a short run, stripped lines joined).
         let output = try XCTUnwrap(snapshot.tars["output"], "no output.tar")
         XCTAssertEqual(Array(output.keys), ["./output"])

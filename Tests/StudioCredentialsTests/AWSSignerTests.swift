@@ -6,7 +6,7 @@ import Foundation
 import XCTest
 @testable import StudioCredentials
 
-/// The aws-c-auth `aws-signing-test-suite/v4` vectors (cloud-protocols.md §4.2) plus the S3 and SQS examples.
+/// The aws-c-auth `aws-signing-test-suite/v4` vectors (docs/aws.md#request-signing-sigv4) plus the S3 and SQS examples.
 final class AWSSignerTests: XCTestCase {
     static let suiteCredentials = AWSCredentials(
         accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
@@ -340,7 +340,7 @@ final class AWSSignerTests: XCTestCase {
         XCTAssertEqual(presigned.signature, "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404")
     }
 
-    // MARK: - SQS JSON 1.0 (our regression vector, §4.2)
+    // MARK: - SQS JSON 1.0 (our regression vector, docs/aws.md#request-signing-sigv4)
 
     func testSQSReceiveMessage() throws {
         let body = Array(#"{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/jobs","MaxNumberOfMessages":1,"WaitTimeSeconds":20}"#.utf8)

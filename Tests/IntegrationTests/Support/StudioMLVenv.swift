@@ -52,7 +52,7 @@ struct StudioMLVenv {
     }
 
     /// A StudioML client config with database and storage on `moto` (StudioML reads only this one file
-    /// and merges no defaults, so every key its runner and worker read is here: §9.12 of the wire format).
+    /// and merges no defaults, so every key its runner and worker read is here: docs/wire-format.md §10.9).
     static func config(moto: MotoServer) -> String {
         moto.studioConfig + """
         verbose: debug
