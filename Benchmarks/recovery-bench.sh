@@ -14,7 +14,7 @@ PATH="$(dirname "$(python3 -c 'import sys; print(sys.executable)')"):$PATH"
 work=$(mktemp -d /tmp/studio-recovery.XXXXXX)
 export STUDIOML_HOME=$work/home RUNS=$work/runs
 mkdir -p "$work/ws" "$work/logs"
-trap 'touch "$work/stop"; for p in "$work"/pids/*; do [ -f "$p" ] && pkill -KILL -s "$(cat "$p")"; done; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'set +e; touch "$work/stop"; for p in "$work"/pids/*; do [ -f "$p" ] && pkill -KILL -s "$(cat "$p")"; done; wait 2>/dev/null; rm -rf "$work"' EXIT
 cat > "$work/ws/job.py" <<'PY'
 import os, random, sys, time
 with open(os.environ["RUNS"], "a") as f:

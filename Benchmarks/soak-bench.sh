@@ -12,7 +12,7 @@ PATH="$(dirname "$(python3 -c 'import sys; print(sys.executable)')"):$PATH"
 work=$(mktemp -d /tmp/studio-soak.XXXXXX)
 export STUDIOML_HOME=$work/home
 worker=""
-trap '[ -n "$worker" ] && kill "$worker" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'set +e; [ -n "$worker" ] && kill "$worker" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/ws"
 printf 'pass\n' > "$work/ws/trivial.py"
 cd "$work/ws"

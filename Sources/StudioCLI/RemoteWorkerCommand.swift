@@ -104,6 +104,7 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         FatalSignals.logBeforeDying(as: "studio remote-worker")
+        FreeHeap.limitArenas(to: 2)
         let environment = Environment.current
         let home = Environment.studioHome(environment)
         let workerConfig: StudioConfig

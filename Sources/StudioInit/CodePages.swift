@@ -17,4 +17,11 @@ public enum FreeHeap {
     public static func release() {
         _ = studio_release_free_heap()
     }
+
+    /// Lets all threads share `count` malloc arenas. A long-running worker's threads come and go
+    /// (the concurrency pool, short-lived waiting threads); with an arena each, the few live
+    /// allocations left in every arena keep its pages resident and the RSS creeps up.
+    public static func limitArenas(to count: Int32) {
+        _ = studio_limit_heap_arenas(count)
+    }
 }

@@ -69,13 +69,13 @@ enum ExperimentProcess {
             await withTaskGroup(of: Void.self) { group in
                 if let limit = launch.maxDuration {
                     group.addTask {
-                        try? await Task.sleep(for: limit)
+                        await CancellableSleep.sleep(for: limit)
                         if !Task.isCancelled { stop.trip(.maxDuration) }
                     }
                 }
                 group.addTask {
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: launch.stopCheckInterval)
+                        await CancellableSleep.sleep(for: launch.stopCheckInterval)
                         if Task.isCancelled { return }
                         if await launch.stopRequested() { stop.trip(.stopRequested); return }
                     }
@@ -83,7 +83,7 @@ enum ExperimentProcess {
                 if let interval = launch.metricsInterval {
                     group.addTask {
                         while !Task.isCancelled {
-                            try? await Task.sleep(for: interval)
+                            await CancellableSleep.sleep(for: interval)
                             if Task.isCancelled { return }
                             sampler.sample()
                         }
@@ -92,7 +92,7 @@ enum ExperimentProcess {
                 if let interval = launch.checkpointInterval {
                     group.addTask {
                         while !Task.isCancelled {
-                            try? await Task.sleep(for: interval)
+                            await CancellableSleep.sleep(for: interval)
                             if Task.isCancelled { return }
                             // In a task of its own, which the watchers' cancellation does not reach:
                             // a checkpoint under way completes, and the final one waits for it.

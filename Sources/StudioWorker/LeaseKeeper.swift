@@ -17,7 +17,7 @@ final class LeaseKeeper: Sendable {
             while !Task.isCancelled {
                 // After a failed extension, retry sooner: the lease still has two thirds left.
                 let wait: Duration = failures == 0 ? .seconds(period) : .milliseconds(min(period * 1000 / 4, 250 << min(failures, 6)))
-                try? await Task.sleep(for: wait)
+                await CancellableSleep.sleep(for: wait)
                 if Task.isCancelled { return }
                 do {
                     try await queue.extendLease(message, seconds: lease)

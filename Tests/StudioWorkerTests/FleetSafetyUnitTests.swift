@@ -106,6 +106,23 @@ final class FleetSafetyUnitTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: home + "/artifact_mappings"), ["b"])
     }
 
+    func testCancellableSleepLastsItsDurationOrEndsAtCancellation() async {
+        let clock = ContinuousClock()
+        let full = await clock.measure { await CancellableSleep.sleep(for: .milliseconds(200)) }
+        XCTAssertGreaterThanOrEqual(full, .milliseconds(200))
+        let sleeper = Task { await clock.measure { await CancellableSleep.sleep(for: .seconds(60)) } }
+        try? await Task.sleep(for: .milliseconds(50))
+        sleeper.cancel()
+        let cancelled = await sleeper.value
+        XCTAssertLessThan(cancelled, .seconds(5), "a cancelled sleep did not end")
+        let already = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await clock.measure { await CancellableSleep.sleep(for: .seconds(60)) }
+        }
+        let early = await already.value
+        XCTAssertLessThan(early, .seconds(5), "a sleep started cancelled did not end at once")
+    }
+
     func testACancelledWaitOnTheStopSwitchEndsAndIsForgotten() async {
         let stop = StopSwitch()
         for _ in 0..<100 {

@@ -96,3 +96,6 @@ int studio_log_fatal_signals(const char *prefix);
 /// Hands the heap's free pages back to the system (malloc_trim): glibc keeps freed chunks in its
 /// arenas, so a long-running process would otherwise hold its busiest moment's heap for good.
 int studio_release_free_heap(void);
+/// Caps glibc's malloc arenas (M_ARENA_MAX): each thread that allocates may otherwise get an arena
+/// of its own, and what stays allocated in each keeps its pages resident.
+int studio_limit_heap_arenas(int count);
