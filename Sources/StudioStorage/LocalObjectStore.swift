@@ -134,31 +134,28 @@ public struct LocalObjectStore: ListableObjectStore {
         return true
     }
 
-    public func list(prefix: String) async throws -> [String] {
-        // Only the directory named by the prefix's complete segments can hold matches.
+    /// The directory that holds the keys starting with `prefix` (only the directory named by the
+    /// prefix's complete segments can hold matches) and the key prefix of its entries; nil when
+    /// the prefix names no valid directory.
+    private func directory(holding prefix: String) -> (path: String, keyPrefix: String)? {
         let directoryPart = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
-        var directory = root
-        if !directoryPart.isEmpty {
-            let segments = directoryPart.split(separator: "/", omittingEmptySubsequences: false)
-            guard segments.allSatisfy({ Self.isValidSegment($0) }) else { return [] }
-            directory += "/" + segments.map { Self.escape($0) }.joined(separator: "/")
-        }
+        guard !directoryPart.isEmpty else { return (root, "") }
+        let segments = directoryPart.split(separator: "/", omittingEmptySubsequences: false)
+        guard segments.allSatisfy({ Self.isValidSegment($0) }) else { return nil }
+        return (root + "/" + segments.map { Self.escape($0) }.joined(separator: "/"), directoryPart + "/")
+    }
+
+    public func list(prefix: String) async throws -> [String] {
+        guard let (directory, keyPrefix) = directory(holding: prefix) else { return [] }
         var keys: [String] = []
-        try collect(directory: directory, keyPrefix: directoryPart.isEmpty ? "" : directoryPart + "/", into: &keys)
+        try collect(directory: directory, keyPrefix: keyPrefix, into: &keys)
         return keys.filter { $0.hasPrefix(prefix) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// The listing with sizes and versions from `stat`: a rename over the object gives it a new inode and mtime.
     /// Not `recursive`, it reads one directory and never opens the artifact directories beside the records.
     public func listObjects(prefix: String, recursive: Bool) async throws -> [ListedObject] {
-        let directoryPart = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
-        var directory = root
-        if !directoryPart.isEmpty {
-            let segments = directoryPart.split(separator: "/", omittingEmptySubsequences: false)
-            guard segments.allSatisfy({ Self.isValidSegment($0) }) else { return [] }
-            directory += "/" + segments.map { Self.escape($0) }.joined(separator: "/")
-        }
-        let keyPrefix = directoryPart.isEmpty ? "" : directoryPart + "/"
+        guard let (directory, keyPrefix) = directory(holding: prefix) else { return [] }
         let keys: [String]
         if recursive {
             keys = try await list(prefix: prefix)
