@@ -14,4 +14,4 @@ if [ -n "$skipped" ]; then
     grep -E ": Test skipped - " "$log" | grep -v TarBenchmarkTests | sed 's/^/  /' >&2
     exit 1
 fi
-echo "no-skips: no test was skipped (opt-in benchmarks aside)"
+# Silent on success, so that the test runner's own summary stays the last thing CI prints.
