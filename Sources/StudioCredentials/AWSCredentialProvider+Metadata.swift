@@ -77,22 +77,12 @@ extension AWSCredentialProvider {
         let base = instanceMetadataEndpoint
         let retry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(200), maxDelay: .seconds(1))
         func call(_ method: String, _ path: String, _ headers: [(name: String, value: String)]) async throws -> HTTPReply {
-            let request = HTTPRequestSpec(method: method, url: base + path, headers: headers)
-            var attempt = 1
-            while true {
-                do {
-                    let reply = try await transport.send(request, timeout: .seconds(2))
-                    if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
-                } catch is CancellationError {
-                    throw CancellationError()
-                } catch {
-                    // Connection errors come as HTTPTransportError or as NIO's own errors (refused, reset).
-                    if attempt >= retry.maxAttempts {
-                        throw CredentialsError(.notFound, "EC2 instance metadata at \(base) did not answer: \(error)")
-                    }
+            do {
+                return try await retry.send(transport, timeout: .seconds(2)) {
+                    HTTPRequestSpec(method: method, url: base + path, headers: headers)
                 }
-                try await Task.sleep(for: retry.delay(after: attempt))
-                attempt += 1
+            } catch let error as HTTPTransportError {
+                throw CredentialsError(.notFound, "EC2 instance metadata at \(base) did not answer: \(error)")
             }
         }
         let tokenReply = try await call("PUT", "/latest/api/token", [("X-aws-ec2-metadata-token-ttl-seconds", "21600")])

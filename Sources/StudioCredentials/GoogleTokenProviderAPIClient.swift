@@ -36,34 +36,16 @@ public struct GoogleAPIClient: Sendable {
 
     /// Sends `method path` (path starts with `/`, or is a full URL) with `body`; returns the last reply, retryable
     /// or not, once attempts run out. Throws `HTTPTransportError` when the server never answered, and
-    /// `CredentialsError` when no token could be had.
+    /// `CredentialsError` when no token could be had. A 401 gets one fresh token.
     public func send(_ method: String, _ path: String, headers: [(name: String, value: String)] = [],
                      body: HTTPRequestSpec.Body = .none, timeout: Duration = .seconds(60)) async throws -> HTTPReply {
         let url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : baseURL + path
-        var attempt = 1
-        var refreshedAfter401 = false
-        while true {
-            try Task.checkCancellation()
-            var allHeaders = headers
-            if let tokens {
-                let authorization = try await tokens.authorizationHeader()
-                allHeaders.append((name: "Authorization", value: authorization))
-            }
-            do {
-                let reply = try await transport.send(HTTPRequestSpec(method: method, url: url, headers: allHeaders, body: body),
-                                                      timeout: timeout)
-                if reply.status == 401, let tokens, !refreshedAfter401 {
-                    refreshedAfter401 = true
-                    await tokens.invalidate()
-                    continue
-                }
-                if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
-            } catch {
-                guard let failure = Self.transportFailure(error) else { throw error }
-                if attempt >= retry.maxAttempts { throw failure }
-            }
-            try await Task.sleep(for: retry.delay(after: attempt))
-            attempt += 1
+        return try await retry.run(classify: { outcome in
+            if case .success(let reply) = outcome, reply.status == 401, tokens != nil { return .refreshCredentials }
+            return RetryPolicy.standardVerdict(outcome)
+        }, refresh: { await tokens?.invalidate() }) {
+            let spec = HTTPRequestSpec(method: method, url: url, headers: try await authorized(headers), body: body)
+            return try await transport.send(spec, timeout: timeout)
         }
     }
 
@@ -76,54 +58,23 @@ public struct GoogleAPIClient: Sendable {
     /// Streams a 2xx answer into `file`; returns the reply (with its body only when it is an error).
     public func download(_ path: String, toFile file: String, timeout: Duration = .seconds(3600)) async throws -> HTTPReply {
         let url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : baseURL + path
-        var attempt = 1
-        while true {
-            try Task.checkCancellation()
-            var headers: [(name: String, value: String)] = []
-            if let tokens {
-                let authorization = try await tokens.authorizationHeader()
-                headers.append((name: "Authorization", value: authorization))
-            }
-            do {
-                let reply = try await transport.download(HTTPRequestSpec(method: "GET", url: url, headers: headers),
-                                                         toFile: file, timeout: timeout)
-                if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
-            } catch {
-                guard let failure = Self.transportFailure(error) else { throw error }
-                if attempt >= retry.maxAttempts { throw failure }
-            }
-            try await Task.sleep(for: retry.delay(after: attempt))
-            attempt += 1
+        return try await retry.run {
+            let spec = HTTPRequestSpec(method: "GET", url: url, headers: try await authorized([]))
+            return try await transport.download(spec, toFile: file, timeout: timeout)
         }
+    }
+
+    /// `headers` with the token's `Authorization` header added, when there are tokens.
+    private func authorized(_ headers: [(name: String, value: String)]) async throws -> [(name: String, value: String)] {
+        guard let tokens else { return headers }
+        return headers + [(name: "Authorization", value: try await tokens.authorizationHeader())]
     }
 
     /// Sends `spec` (no auth added), retrying like `send`; for token endpoints and the metadata server.
     public static func sendRetrying(transport: HTTPTransport, retry: RetryPolicy, timeout: Duration = .seconds(60),
                                     _ request: () throws -> HTTPRequestSpec) async throws -> HTTPReply {
         let spec = try request()
-        var attempt = 1
-        while true {
-            try Task.checkCancellation()
-            do {
-                let reply = try await transport.send(spec, timeout: timeout)
-                if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
-            } catch {
-                guard let failure = transportFailure(error) else { throw error }
-                if attempt >= retry.maxAttempts { throw failure }
-            }
-            try await Task.sleep(for: retry.delay(after: attempt))
-            attempt += 1
-        }
-    }
-
-    /// The error as a transport failure (worth retrying), or nil for cancellation and credential problems.
-    /// The client reports refused connections and timeouts as NIO errors, not only `HTTPTransportError`.
-    static func transportFailure(_ error: any Error) -> HTTPTransportError? {
-        switch error {
-        case is CancellationError, is CredentialsError: return nil
-        case let error as HTTPTransportError: return error
-        default: return HTTPTransportError("\(error)")
-        }
+        return try await retry.run { try await transport.send(spec, timeout: timeout) }
     }
 
     /// Percent-encodes one path segment or query value (everything but the unreserved set).

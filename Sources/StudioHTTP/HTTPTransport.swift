@@ -60,9 +60,15 @@ public struct HTTPReply: Sendable {
 }
 
 /// Why an HTTP exchange failed before any response came back (connection refused, timeout, TLS).
+/// Every failure of an exchange comes as this one type; `isRetryable` is false only where trying again
+/// would fail the same way (an answer larger than the caller accepts).
 public struct HTTPTransportError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    public var isRetryable: Bool
+    public init(_ description: String, isRetryable: Bool = true) {
+        self.description = description
+        self.isRetryable = isRetryable
+    }
 }
 
 /// The process's one HTTP client: HTTP/1.1 and TLS through swift-nio, trust roots from
@@ -83,13 +89,16 @@ public final class HTTPTransport: Sendable {
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(90))
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
+        // A refused connection fails at once (the pool would otherwise retry it until the connect
+        // timeout, ~10 s an attempt); RetryPolicy decides whether and when to try again.
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// Sends the request and collects a body of at most `maxBodyBytes`.
     public func send(_ spec: HTTPRequestSpec, timeout: Duration = .seconds(60), maxBodyBytes: Int = 64 << 20) async throws -> HTTPReply {
         let response = try await execute(spec, timeout: timeout)
-        let body = try await response.body.collect(upTo: maxBodyBytes)
+        let body = try await wrapped(spec) { try await response.body.collect(upTo: maxBodyBytes) }
         return HTTPReply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                          body: Array(body.readableBytesView))
     }
@@ -100,22 +109,24 @@ public final class HTTPTransport: Sendable {
         let response = try await execute(spec, timeout: timeout)
         let headers = response.headers.map { (name: $0.name, value: $0.value) }
         guard (200..<300).contains(Int(response.status.code)) else {
-            let body = try await response.body.collect(upTo: 1 << 20)
+            let body = try await wrapped(spec) { try await response.body.collect(upTo: 1 << 20) }
             return HTTPReply(status: Int(response.status.code), headers: headers, body: Array(body.readableBytesView))
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw HTTPTransportError("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        for try await chunk in response.body {
-            try chunk.withUnsafeReadableBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        throw HTTPTransportError("cannot write \(path): \(String(cString: strerror(errno)))")
+        try await wrapped(spec) {
+            for try await chunk in response.body {
+                try chunk.withUnsafeReadableBytes { buffer in
+                    var offset = 0
+                    while offset < buffer.count {
+                        let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                        if written < 0 {
+                            if errno == EINTR { continue }
+                            throw HTTPTransportError("cannot write \(path): \(String(cString: strerror(errno)))")
+                        }
+                        offset += written
                     }
-                    offset += written
                 }
             }
         }
@@ -134,12 +145,23 @@ public final class HTTPTransport: Sendable {
         case .file(let path, let offset, let length):
             request.body = .stream(FileChunks(path: path, offset: offset, length: length), length: .known(length))
         }
+        let deadline = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        return try await wrapped(spec) { try await client.execute(request, timeout: deadline) }
+    }
+
+    /// Runs one step of an exchange (connecting, sending, reading the body), turning every failure but
+    /// cancellation into an `HTTPTransportError`: refused connections, resets, timeouts, TLS failures and
+    /// bodies cut off mid-stream are all worth a retry, and callers classify one error type.
+    private func wrapped<T>(_ spec: HTTPRequestSpec, _ step: () async throws -> T) async throws -> T {
         do {
-            return try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            return try await step()
         } catch is CancellationError {
             throw CancellationError()
+        } catch let error as HTTPTransportError {
+            throw error
+        } catch is NIOTooManyBytesError {
+            throw HTTPTransportError("\(spec.method) \(Self.redactedURL(spec.url)): the answer is larger than expected", isRetryable: false)
         } catch {
-            // Connection refused, resets, timeouts, TLS failures: all worth a retry.
             throw HTTPTransportError("\(spec.method) \(Self.redactedURL(spec.url)): \(error)")
         }
     }

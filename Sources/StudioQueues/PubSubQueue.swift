@@ -158,25 +158,24 @@ public final class PubSubQueue: JobQueue, Sendable {
     /// An acknowledge or modifyAckDeadline: per-ack-id exactly-once failures are retried when `TRANSIENT_…` and
     /// mean a lost lease otherwise; an invalid ack id also means the lease is gone.
     private func ackCall(_ path: String, json: String, ackId: String, doing: String) async throws {
-        var attempt = 1
-        while true {
-            let reply = try await call { try await self.client.sendJSON("POST", path, json: json) }
-            if reply.isSuccess { return }
-            switch PubSubErrors.ackIdFailure(reply.body, ackId: ackId) {
-            case .transient? where attempt < client.retry.maxAttempts:
-                try await Task.sleep(for: client.retry.delay(after: attempt))
-                attempt += 1
-                continue
-            case .transient?:
-                throw QueueError(.transient, "\(doing) \(subscriptionName): the ack id stayed in a transient failure")
-            case .permanent(let reason)?:
-                throw QueueError(.leaseLost, "\(doing) \(subscriptionName): the lease is gone (\(reason)); the message was or will be redelivered")
-            case nil:
-                if reply.status == 400 && reply.bodyText.lowercased().contains("ack") {
-                    throw QueueError(.leaseLost, "\(doing) \(subscriptionName): \(GoogleAPIClient.errorSummary(reply))")
-                }
-                throw failure(reply, doing: doing)
+        let reply = try await call {
+            try await self.client.retry.run(classify: { outcome in
+                guard case .success(let reply) = outcome, !reply.isSuccess,
+                      PubSubErrors.ackIdFailure(reply.body, ackId: ackId) == .transient else { return .final }
+                return .retry
+            }) { try await self.client.sendJSON("POST", path, json: json) }
+        }
+        if reply.isSuccess { return }
+        switch PubSubErrors.ackIdFailure(reply.body, ackId: ackId) {
+        case .transient?:
+            throw QueueError(.transient, "\(doing) \(subscriptionName): the ack id stayed in a transient failure")
+        case .permanent(let reason)?:
+            throw QueueError(.leaseLost, "\(doing) \(subscriptionName): the lease is gone (\(reason)); the message was or will be redelivered")
+        case nil:
+            if reply.status == 400 && reply.bodyText.lowercased().contains("ack") {
+                throw QueueError(.leaseLost, "\(doing) \(subscriptionName): \(GoogleAPIClient.errorSummary(reply))")
             }
+            throw failure(reply, doing: doing)
         }
     }
 

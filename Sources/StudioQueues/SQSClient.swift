@@ -25,50 +25,36 @@ struct SQSClient: Sendable {
     /// Sends `action` with `body`; returns the reply object (`{}` when empty) or throws `SQSServiceError`.
     func call(_ action: String, _ body: JSONObject) async throws -> JSONValue {
         let bytes = Array(JSONValue.object(body).serialized(.compact).utf8)
-        var refreshed = false
-        while true {
+        let reply = try await send(action: action) {
             let credentials = try await chain.credentials()
             let signer = AWSSigner(credentials: credentials, region: chain.region, service: "sqs")
-            let url = endpoint
-            let reply = try await send {
-                let signed = try signer.signSQSRequest(action: action, url: url, body: bytes, date: Date())
-                return HTTPRequestSpec(method: "POST", url: url, headers: signed.headers, body: .bytes(bytes))
-            }
-            guard reply.isSuccess else {
-                let error = SQSServiceError(action: action, reply: reply)
-                if error.isExpiredCredentials, !refreshed {
-                    refreshed = true
-                    await chain.invalidate()
-                    continue
-                }
-                throw error
-            }
-            if reply.body.isEmpty { return .object(JSONObject()) }
-            do {
-                return try JSONValue(parsing: Data(reply.body))
-            } catch {
-                throw QueueError(.transient, "SQS \(action) answered something that is not JSON: \(reply.bodyText.prefix(200))")
-            }
+            let signed = try signer.signSQSRequest(action: action, url: endpoint, body: bytes, date: Date())
+            return HTTPRequestSpec(method: "POST", url: endpoint, headers: signed.headers, body: .bytes(bytes))
+        }
+        guard reply.isSuccess else { throw SQSServiceError(action: action, reply: reply) }
+        if reply.body.isEmpty { return .object(JSONObject()) }
+        do {
+            return try JSONValue(parsing: Data(reply.body))
+        } catch {
+            throw QueueError(.transient, "SQS \(action) answered something that is not JSON: \(reply.bodyText.prefix(200))")
         }
     }
 
-    /// Sends with the retry policy's backoff on 429/5xx and on every transport failure (NIO's connection
-    /// errors included, which the transport does not all wrap); returns the last reply once attempts run out.
-    private func send(_ request: () throws -> HTTPRequestSpec) async throws -> HTTPReply {
-        var attempt = 1
-        while true {
-            do {
-                let reply = try await transport.send(try request(), timeout: .seconds(60))
-                if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
-            } catch let error as CredentialsError {
-                throw error
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                if attempt >= retry.maxAttempts { throw HTTPTransportError("SQS at \(endpoint): \(error)") }
+    /// Sends under the retry policy: 429/5xx and transport failures with backoff, an expired token once
+    /// with fresh credentials; returns the last reply once attempts run out.
+    private func send(action: String, _ request: () async throws -> HTTPRequestSpec) async throws -> HTTPReply {
+        do {
+            return try await retry.run(classify: { outcome in
+                if case .success(let reply) = outcome, !reply.isSuccess,
+                   SQSServiceError(action: action, reply: reply).isExpiredCredentials {
+                    return .refreshCredentials
+                }
+                return RetryPolicy.standardVerdict(outcome)
+            }, refresh: { await chain.invalidate() }) {
+                try await transport.send(try await request(), timeout: .seconds(60))
             }
-            try await Task.sleep(for: retry.delay(after: attempt))
-            attempt += 1
+        } catch let error as HTTPTransportError {
+            throw HTTPTransportError("SQS at \(endpoint): \(error)", isRetryable: error.isRetryable)
         }
     }
 }

@@ -86,18 +86,12 @@ public struct HTTPObjectSource: ObjectStore {
 
     private func attempt(_ method: String, _ url: String,
                          _ exchange: @Sendable (HTTPRequestSpec) async throws -> HTTPReply) async throws -> HTTPReply {
-        var attempt = 1
-        while true {
-            do {
-                let reply = try await exchange(HTTPRequestSpec(method: method, url: url))
-                if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                if attempt >= retry.maxAttempts { throw StorageError("cannot download \(HTTPTransport.redactedURL(url)): \(error)") }
-            }
-            try await Task.sleep(for: retry.delay(after: attempt))
-            attempt += 1
+        do {
+            return try await retry.run { try await exchange(HTTPRequestSpec(method: method, url: url)) }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw StorageError("cannot download \(HTTPTransport.redactedURL(url)): \(error)")
         }
     }
 

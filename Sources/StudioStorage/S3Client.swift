@@ -61,28 +61,21 @@ struct S3Client: Sendable {
         }
     }
 
+    /// Sends under the retry policy: 429/5xx and transport failures with backoff, expired credentials
+    /// once with fresh ones; a transport failure that outlasts the attempts is a transient `StorageError`.
     private func withRetries(operation: String, _ attemptOnce: () async throws -> HTTPReply) async throws -> HTTPReply {
-        var attempt = 1
-        var refreshed = false
-        while true {
-            do {
-                let reply = try await attemptOnce()
-                if !reply.isSuccess, !refreshed, S3ServiceError(operation: operation, status: reply.status, body: reply.body).isExpiredCredentials {
-                    refreshed = true
-                    await chain.invalidate()
-                    continue
+        do {
+            return try await retry.run(classify: { outcome in
+                if case .success(let reply) = outcome, !reply.isSuccess,
+                   S3ServiceError(operation: operation, status: reply.status, body: reply.body).isExpiredCredentials {
+                    return .refreshCredentials
                 }
-                if !RetryPolicy.isRetryable(status: reply.status) || attempt >= retry.maxAttempts { return reply }
-            } catch let error as CredentialsError {
-                throw StorageError("S3 \(operation): \(error)")
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                // Transport failures: HTTPTransportError, or NIO's connection errors (refused, reset).
-                if attempt >= retry.maxAttempts { throw StorageError("S3 \(operation) failed: \(error)", transient: true) }
-            }
-            try await Task.sleep(for: retry.delay(after: attempt))
-            attempt += 1
+                return RetryPolicy.standardVerdict(outcome)
+            }, refresh: { await chain.invalidate() }, attemptOnce)
+        } catch let error as CredentialsError {
+            throw StorageError("S3 \(operation): \(error)")
+        } catch let error as HTTPTransportError {
+            throw StorageError("S3 \(operation) failed: \(error)", transient: error.isRetryable)
         }
     }
 }
