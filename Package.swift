@@ -2,7 +2,8 @@
 import PackageDescription
 
 // One executable, `studio`, built from small targets with one-way dependencies (each arrow: "is used by"):
-//   CStudioInit → StudioInit (the PID-1 core: the C library only)
+//   CStudioInit, StudioThreads (the one thread helper: Glibc only) → StudioInit (the PID-1 core: the C library only)
+//   StudioThreads → StudioQueues, StudioWorker, StudioCLI (blocking waits off the cooperative pool)
 //   StudioModel (pure values), StudioHTTP (the one HTTP client) → StudioCredentials
 //   StudioModel, StudioHTTP, StudioCredentials, CZlib → StudioStorage, StudioQueues (siblings)
 //   StudioInit, StudioStorage, StudioQueues → StudioWorker → StudioCLI (parsing and wiring) → studio
@@ -27,7 +28,9 @@ let package = Package(
     targets: [
         // The PID-1 core: C for what must run between fork and exec, Swift for the rest.
         .target(name: "CStudioInit"),
-        .target(name: "StudioInit", dependencies: ["CStudioInit"]),
+        .target(name: "StudioInit", dependencies: ["CStudioInit", "StudioThreads"]),
+        // The one way to start a thread (for blocking work off the cooperative pool): Glibc only.
+        .target(name: "StudioThreads"),
 
         // StudioML's wire schema: pure values.
         .target(name: "StudioModel"),
@@ -55,11 +58,11 @@ let package = Package(
         ]),
 
         // Job queues: the protocol and one file per backend.
-        .target(name: "StudioQueues", dependencies: ["StudioModel", "StudioCredentials", "StudioHTTP"]),
+        .target(name: "StudioQueues", dependencies: ["StudioModel", "StudioCredentials", "StudioHTTP", "StudioThreads"]),
 
         // The worker loop and the experiment executor.
         .target(name: "StudioWorker", dependencies: [
-            "StudioInit", "StudioModel", "StudioStorage", "StudioQueues",
+            "StudioInit", "StudioModel", "StudioStorage", "StudioQueues", "StudioThreads",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -74,7 +77,7 @@ let package = Package(
 
         // Argument parsing and wiring only.
         .target(name: "StudioCLI", dependencies: [
-            "StudioInit", "StudioModel", "StudioStorage", "StudioQueues", "StudioWorker", "StudioUI",
+            "StudioInit", "StudioModel", "StudioStorage", "StudioQueues", "StudioWorker", "StudioUI", "StudioThreads",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "studio", dependencies: ["StudioCLI", "StudioInit"]),
@@ -83,6 +86,7 @@ let package = Package(
         .testTarget(name: "StudioModelTests", dependencies: ["StudioModel"]),
         .testTarget(name: "StudioStorageTests", dependencies: ["StudioStorage"]),
         .testTarget(name: "StudioHTTPTests", dependencies: ["StudioHTTP"]),
+        .testTarget(name: "StudioThreadsTests", dependencies: ["StudioThreads"]),
         .testTarget(name: "StudioCredentialsTests", dependencies: ["StudioCredentials"]),
         .testTarget(name: "StudioQueuesTests", dependencies: ["StudioQueues"]),
         .testTarget(name: "StudioWorkerTests", dependencies: ["StudioWorker"]),

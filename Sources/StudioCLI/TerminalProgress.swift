@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import StudioThreads
 import StudioWorker
 import Synchronization
 
@@ -19,8 +20,7 @@ struct TerminalProgress: SubmissionProgress {
     func begin(_ label: String, total: Int64?, done: @escaping @Sendable () -> Int64) -> @Sendable () -> Void {
         let state = Mutex<(stopped: Bool, drawn: Bool)>((false, false))
         let started = ContinuousClock.now
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(ProgressLoop {
+        DetachedThread.start {
             while true {
                 usleep(200_000)
                 let elapsed = ContinuousClock.now - started
@@ -32,14 +32,6 @@ struct TerminalProgress: SubmissionProgress {
                 if stop { return }
                 if elapsed >= .seconds(1) { Self.draw(label, done(), total) }
             }
-        })
-        if pthread_create(&thread, nil, { raw in
-            Unmanaged<ProgressLoop>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, box.toOpaque()) == 0 {
-            pthread_detach(thread)
-        } else {
-            box.release()
         }
         return {
             let drawn = state.withLock { state -> Bool in
@@ -72,9 +64,4 @@ struct TerminalProgress: SubmissionProgress {
     private static func write(_ text: String) {
         writeOut(Array(text.utf8), to: STDERR_FILENO)
     }
-}
-
-private final class ProgressLoop: @unchecked Sendable {
-    let body: () -> Void
-    init(_ body: @escaping () -> Void) { self.body = body }
 }

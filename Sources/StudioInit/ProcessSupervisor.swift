@@ -1,4 +1,5 @@
 import CStudioInit
+import StudioThreads
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -231,22 +232,8 @@ public final class ProcessSupervisor: Sendable {
     }
 }
 
-/// Runs `body` on a new detached pthread.
+/// Runs `body` on a new detached pthread; logs when none can be had.
 private func startThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let result = pthread_create(&thread, nil, { raw in
-        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-        return nil
-    }, box)
-    if result == 0 {
-        pthread_detach(thread)
-    } else {
-        Unmanaged<Box>.fromOpaque(box).release()
-        InitLogger(format: .quiet).error("cannot start the reaper thread: \(errorText(result))")
-    }
+    let result = DetachedThread.start(body)
+    if result != 0 { InitLogger(format: .quiet).error("cannot start the reaper thread: \(errorText(result))") }
 }

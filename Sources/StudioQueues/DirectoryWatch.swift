@@ -1,4 +1,5 @@
 import Glibc
+import StudioThreads
 
 /// Waits for entries to appear in or leave some directories (inotify), without holding a thread of
 /// Swift's small cooperative pool: each wait blocks a short-lived thread of its own.
@@ -43,11 +44,11 @@ final class DirectoryWatch: @unchecked Sendable {
         let timeout = Int32(clamping: max(0, milliseconds))
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let started = startDetachedThread { [self] in
+                let started = DetachedThread.start { [self] in
                     blockUntilChange(timeout: timeout)
                     continuation.resume()
                 }
-                if !started {
+                if started != 0 {
                     // No thread to spare: fall back to one bounded blocking wait here.
                     blockUntilChange(timeout: min(timeout, 100))
                     continuation.resume()
@@ -72,25 +73,4 @@ final class DirectoryWatch: @unchecked Sendable {
             while buffer.withUnsafeMutableBytes({ read(descriptor, $0.baseAddress!, $0.count) }) > 0 {}
         }
     }
-}
-
-/// Runs `body` on a new detached POSIX thread; false when no thread could be made.
-private func startDetachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
-    final class Box {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let result = pthread_create(&thread, nil, { argument in
-        let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
-        box.body()
-        return nil
-    }, context)
-    guard result == 0 else {
-        Unmanaged<Box>.fromOpaque(context).release()
-        return false
-    }
-    pthread_detach(thread)
-    return true
 }
