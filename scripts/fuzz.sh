@@ -42,6 +42,12 @@ studio_model() {
         -emit-library -static -o "$out/modules/libStudioModel.a" $model
 }
 
+# The one XML reader as a module named StudioCredentials (the reply readers import it from there).
+xml_text() {
+    swiftc $flags -module-name StudioCredentials -emit-module -emit-module-path "$out/modules/StudioCredentials.swiftmodule" \
+        -emit-library -static -o "$out/modules/libStudioCredentials.a" "$root/Sources/StudioCredentials/XMLText.swift"
+}
+
 build() {
     name=$1
     binary="$out/fuzz-$name"
@@ -58,8 +64,10 @@ build() {
                 Sources/StudioCredentials/CredentialsError.swift ;;
         xml)
             studio_model
+            xml_text
             swiftc $flags -module-name Fuzzed -I "$out/modules" -o "$binary" Fuzz/xml.swift \
-                Sources/StudioStorage/S3XML.swift Sources/StudioQueues/SQSServiceError.swift "$out/modules/libStudioModel.a" ;;
+                Sources/StudioStorage/S3ServiceError.swift Sources/StudioQueues/SQSServiceError.swift \
+                "$out/modules/libStudioModel.a" "$out/modules/libStudioCredentials.a" ;;
         *) echo "unknown fuzz target '$name'" >&2; exit 2 ;;
     esac
 }

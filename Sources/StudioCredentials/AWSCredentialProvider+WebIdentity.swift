@@ -25,7 +25,7 @@ extension AWSCredentialProvider {
             let session = sessionName ?? "studio-\(Int(Date().timeIntervalSince1970))"
             let form = [("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleArn),
                         ("RoleSessionName", session), ("WebIdentityToken", token), ("DurationSeconds", "3600")]
-                .map { Encoding.uriEncode($0.0, keepSlash: false) + "=" + Encoding.uriEncode($0.1, keepSlash: false) }
+                .map { PercentEncoding.encode($0.0, keepSlash: false) + "=" + PercentEncoding.encode($0.1, keepSlash: false) }
                 .joined(separator: "&")
             let request = HTTPRequestSpec(method: "POST", url: stsEndpoint, headers: [
                 ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("Accept", "text/xml"),
@@ -39,38 +39,22 @@ extension AWSCredentialProvider {
             }
             let text = String(decoding: reply.body, as: UTF8.self)
             guard reply.isSuccess else {
-                let code = SimpleXML.text(of: "Code", in: text) ?? "HTTP \(reply.status)"
+                let code = XMLText.text(of: "Code", in: text) ?? "HTTP \(reply.status)"
                 if !retriedToken, code == "InvalidIdentityToken" || code == "ExpiredTokenException" {
                     retriedToken = true
                     continue
                 }
-                let message = SimpleXML.text(of: "Message", in: text) ?? ""
+                let message = XMLText.text(of: "Message", in: text) ?? ""
                 throw CredentialsError(.invalidField, "STS refused AssumeRoleWithWebIdentity for \(roleArn) with token file "
                                        + "\(tokenFile): \(code)" + (message.isEmpty ? "" : ": \(message)"))
             }
-            guard let accessKey = SimpleXML.text(of: "AccessKeyId", in: text),
-                  let secretKey = SimpleXML.text(of: "SecretAccessKey", in: text) else {
+            guard let accessKey = XMLText.text(of: "AccessKeyId", in: text),
+                  let secretKey = XMLText.text(of: "SecretAccessKey", in: text) else {
                 throw CredentialsError(.malformedFile, "STS answered AssumeRoleWithWebIdentity for \(roleArn) without credentials")
             }
-            let expiration = SimpleXML.text(of: "Expiration", in: text).flatMap(Timestamps.parseRFC3339)
+            let expiration = XMLText.text(of: "Expiration", in: text).flatMap(Timestamps.parseRFC3339)
             return AWSCredentials(accessKeyId: accessKey, secretAccessKey: secretKey,
-                                  sessionToken: SimpleXML.text(of: "SessionToken", in: text), expiration: expiration)
+                                  sessionToken: XMLText.text(of: "SessionToken", in: text), expiration: expiration)
         }
-    }
-}
-
-/// Just enough XML for AWS query-protocol answers: the text of the first `<Tag>…</Tag>`, entities decoded.
-enum SimpleXML {
-    static func text(of tag: String, in document: String) -> String? {
-        guard let open = document.firstRange(of: "<\(tag)>"),
-              let close = document[open.upperBound...].firstRange(of: "</\(tag)>") else { return nil }
-        return decodeEntities(String(document[open.upperBound..<close.lowerBound]))
-    }
-
-    static func decodeEntities(_ text: String) -> String {
-        guard text.contains("&") else { return text }
-        return text.replacing("&lt;", with: "<").replacing("&gt;", with: ">")
-            .replacing("&quot;", with: "\"").replacing("&apos;", with: "'")
-            .replacing("&#34;", with: "\"").replacing("&amp;", with: "&")
     }
 }

@@ -48,10 +48,10 @@ struct AWSRequestURL: Sendable {
     var queryItems: [(name: String, value: String)] {
         query.split(separator: "&", omittingEmptySubsequences: true).map { piece in
             if let equals = piece.firstIndex(of: "=") {
-                return (Encoding.percentDecode(String(piece[..<equals])),
-                        Encoding.percentDecode(String(piece[piece.index(after: equals)...])))
+                return (PercentEncoding.decode(String(piece[..<equals])),
+                        PercentEncoding.decode(String(piece[piece.index(after: equals)...])))
             }
-            return (Encoding.percentDecode(String(piece)), "")
+            return (PercentEncoding.decode(String(piece)), "")
         }
     }
 }

@@ -100,7 +100,7 @@ public struct AWSSigner: Sendable {
         let signature = self.signature(of: stringToSign, date: date)
         var finalQuery = query + "&X-Amz-Signature=" + signature
         if !signsSessionToken, let token = credentials.sessionToken {
-            finalQuery += "&X-Amz-Security-Token=" + Encoding.uriEncode(token, keepSlash: false)
+            finalQuery += "&X-Amz-Security-Token=" + PercentEncoding.encode(token, keepSlash: false)
         }
         return AWSPresignedURL(url: target.withoutQuery + "?" + finalQuery, canonicalRequest: canonicalRequest,
                                stringToSign: stringToSign, signature: signature)
@@ -116,9 +116,9 @@ public struct AWSSigner: Sendable {
     /// The canonical URI of a wire path: normalised and re-encoded for most services, encoded once for S3.
     func canonicalURI(_ wirePath: String) -> String {
         if normalizesPath {
-            return Encoding.uriEncode(Self.removingDotSegments(wirePath), keepSlash: true)
+            return PercentEncoding.encode(Self.removingDotSegments(wirePath), keepSlash: true)
         }
-        return Encoding.uriEncode(Encoding.percentDecode(wirePath), keepSlash: true)
+        return PercentEncoding.encode(PercentEncoding.decode(wirePath), keepSlash: true)
     }
 
     /// Removes `.`, `..` and empty segments, keeping a trailing slash.
@@ -138,7 +138,7 @@ public struct AWSSigner: Sendable {
     /// Encoded `name=value` pairs sorted by name then value, joined with `&`.
     func canonicalQuery(_ items: [HTTPHeaderField]) -> String {
         let encoded: [(name: String, value: String)] = items.map { item in
-            (Encoding.uriEncode(item.name, keepSlash: false), Encoding.uriEncode(item.value, keepSlash: false))
+            (PercentEncoding.encode(item.name, keepSlash: false), PercentEncoding.encode(item.value, keepSlash: false))
         }
         let sorted = encoded.sorted { left, right in
             left.name == right.name ? left.value < right.value : left.name < right.name

@@ -79,7 +79,7 @@ public struct GoogleAPIClient: Sendable {
 
     /// Percent-encodes one path segment or query value (everything but the unreserved set).
     public static func encode(_ text: String) -> String {
-        Encoding.uriEncode(text, keepSlash: false)
+        PercentEncoding.encode(text, keepSlash: false)
     }
 
     /// The `status` and `message` of a Google JSON error body, for one-line errors.

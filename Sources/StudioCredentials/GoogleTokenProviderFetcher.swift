@@ -112,7 +112,7 @@ public final class GoogleTokenFetcher: CredentialProvider, Sendable {
 
     private func metadataToken(host: String) async throws -> GoogleAccessToken {
         let base = "http://\(host)/computeMetadata/v1/instance/service-accounts/default/token"
-        let url = scopes.isEmpty ? base : base + "?scopes=" + scopes.map { Encoding.uriEncode($0, keepSlash: false) }.joined(separator: ",")
+        let url = scopes.isEmpty ? base : base + "?scopes=" + scopes.map { PercentEncoding.encode($0, keepSlash: false) }.joined(separator: ",")
         let reply: HTTPReply
         do {
             reply = try await GoogleAPIClient.sendRetrying(transport: transport, retry: retry, timeout: Self.metadataTimeout) {
@@ -176,7 +176,7 @@ public final class GoogleTokenFetcher: CredentialProvider, Sendable {
     private func exchange(at url: String, form: [(String, String)], headers: [(name: String, value: String)] = [])
         async throws -> GoogleAccessToken {
         let body = form.filter { !$0.1.isEmpty }
-            .map { Encoding.uriEncode($0.0, keepSlash: false) + "=" + Encoding.uriEncode($0.1, keepSlash: false) }
+            .map { PercentEncoding.encode($0.0, keepSlash: false) + "=" + PercentEncoding.encode($0.1, keepSlash: false) }
             .joined(separator: "&")
         let bytes = Array(body.utf8)
         let allHeaders: [(name: String, value: String)] = headers

@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StudioCredentials
 import StudioModel
 
 /// An error answer of the SQS JSON protocol: `__type` (namespace stripped) and `message`.
@@ -33,10 +34,7 @@ public struct SQSServiceError: Error, CustomStringConvertible, Sendable {
             type = String(queryCode.prefix { $0 != ";" })
         }
         if type.isEmpty {
-            let text = String(decoding: body, as: UTF8.self)
-            if let start = text.firstRange(of: "<Code>"), let end = text[start.upperBound...].firstRange(of: "</Code>") {
-                type = String(text[start.upperBound..<end.lowerBound])
-            }
+            type = XMLText.text(of: "Code", in: String(decoding: body, as: UTF8.self)) ?? ""
         }
         if let hash = type.lastIndex(of: "#") { type = String(type[type.index(after: hash)...]) }
         if let colon = type.firstIndex(of: ":") { type = String(type[..<colon]) }

@@ -80,26 +80,6 @@ struct S3Client: Sendable {
     }
 }
 
-/// S3 path encoding: every byte but the RFC 3986 unreserved ones percent-encoded, `/` kept when asked.
-enum S3Encoding {
-    static func encode(_ text: String, keepSlash: Bool) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "/") where keepSlash:
-                out += "/"
-            default:
-                let hex = Array("0123456789ABCDEF".utf8)
-                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
-            }
-        }
-        return out
-    }
-}
-
 extension StorageError {
     /// The error of an S3 answer, transient when its status is one worth retrying.
     init(_ error: S3ServiceError) {

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StudioCredentials
 
 extension S3ObjectStore {
     /// Uploads `size` bytes of `path` in parts of `partSize` (each streamed from the file), then completes
@@ -12,10 +13,10 @@ extension S3ObjectStore {
         let initiated = try await client.send("POST", url(key, query: "uploads="), headers: [("Content-Type", "binary/octet-stream")],
                                               operation: "CreateMultipartUpload \(target)")
         try check(initiated, "CreateMultipartUpload \(target)")
-        guard let uploadId = S3XML.text(of: "UploadId", in: String(decoding: initiated.body, as: UTF8.self)) else {
+        guard let uploadId = XMLText.text(of: "UploadId", in: String(decoding: initiated.body, as: UTF8.self)) else {
             throw StorageError("S3 CreateMultipartUpload \(target) answered without an UploadId")
         }
-        let uploadQuery = "uploadId=" + S3Encoding.encode(uploadId, keepSlash: false)
+        let uploadQuery = "uploadId=" + PercentEncoding.encode(uploadId, keepSlash: false)
         do {
             var etags: [String] = []
             var offset: Int64 = 0
@@ -34,7 +35,7 @@ extension S3ObjectStore {
             }
             var document = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
             for (index, etag) in etags.enumerated() {
-                document += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(S3XML.escape(etag))</ETag></Part>"
+                document += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(XMLText.escape(etag))</ETag></Part>"
             }
             document += "</CompleteMultipartUpload>"
             let operation = "CompleteMultipartUpload \(target)"

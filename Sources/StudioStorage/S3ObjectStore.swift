@@ -76,8 +76,8 @@ public final class S3ObjectStore: ListableObjectStore {
 
     /// `endpoint/bucket/key` with the key percent-encoded (slashes kept), plus `query` when given.
     func url(_ key: String?, query: String? = nil) -> String {
-        var url = endpoint + "/" + S3Encoding.encode(bucket, keepSlash: false)
-        if let key { url += "/" + S3Encoding.encode(key, keepSlash: true) }
+        var url = endpoint + "/" + PercentEncoding.encode(bucket, keepSlash: false)
+        if let key { url += "/" + PercentEncoding.encode(key, keepSlash: true) }
         if let query { url += "?" + query }
         return url
     }
@@ -94,7 +94,7 @@ public final class S3ObjectStore: ListableObjectStore {
             var payload: S3Client.Payload = .none
             if region != "us-east-1" {
                 payload = .bytes(Array(("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                    + "<LocationConstraint>\(S3XML.escape(region))</LocationConstraint></CreateBucketConfiguration>").utf8))
+                    + "<LocationConstraint>\(XMLText.escape(region))</LocationConstraint></CreateBucketConfiguration>").utf8))
             }
             let created = try await client.send("PUT", url(nil), payload: payload, operation: "CreateBucket \(bucket)")
             let error = S3ServiceError(operation: "CreateBucket \(bucket)", status: created.status, body: created.body)
@@ -183,20 +183,20 @@ public final class S3ObjectStore: ListableObjectStore {
         var keys: [ListedObject] = []
         var token: String?
         repeat {
-            var query = "list-type=2&prefix=" + S3Encoding.encode(prefix, keepSlash: false)
+            var query = "list-type=2&prefix=" + PercentEncoding.encode(prefix, keepSlash: false)
             if !recursive { query += "&delimiter=%2F" }
-            if let token { query += "&continuation-token=" + S3Encoding.encode(token, keepSlash: false) }
+            if let token { query += "&continuation-token=" + PercentEncoding.encode(token, keepSlash: false) }
             let reply = try await client.send("GET", url(nil, query: query), operation: "ListObjectsV2 s3://\(bucket)/\(prefix)")
             if Self.isMissingBucket(reply) { return [] } // nothing is in a bucket that does not exist
             try check(reply, "ListObjectsV2 s3://\(bucket)/\(prefix)")
             let text = String(decoding: reply.body, as: UTF8.self)
-            for contents in S3XML.texts(of: "Contents", in: text) {
-                if let key = S3XML.text(of: "Key", in: contents) {
-                    keys.append(ListedObject(key: key, size: S3XML.text(of: "Size", in: contents).flatMap { Int64($0) },
-                                             version: S3XML.text(of: "ETag", in: contents)))
+            for contents in XMLText.texts(of: "Contents", in: text) {
+                if let key = XMLText.text(of: "Key", in: contents) {
+                    keys.append(ListedObject(key: key, size: XMLText.text(of: "Size", in: contents).flatMap { Int64($0) },
+                                             version: XMLText.text(of: "ETag", in: contents)))
                 }
             }
-            token = S3XML.text(of: "IsTruncated", in: text) == "true" ? S3XML.text(of: "NextContinuationToken", in: text) : nil
+            token = XMLText.text(of: "IsTruncated", in: text) == "true" ? XMLText.text(of: "NextContinuationToken", in: text) : nil
         } while token != nil
         return keys.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
     }
