@@ -87,6 +87,7 @@ let package = Package(
         .testTarget(name: "StudioStorageTests", dependencies: ["StudioStorage"]),
         .testTarget(name: "StudioHTTPTests", dependencies: ["StudioHTTP"]),
         .testTarget(name: "StudioThreadsTests", dependencies: ["StudioThreads"]),
+        .testTarget(name: "StudioCLITests", dependencies: ["StudioCLI"]),
         .testTarget(name: "StudioCredentialsTests", dependencies: ["StudioCredentials"]),
         .testTarget(name: "StudioQueuesTests", dependencies: ["StudioQueues"]),
         .testTarget(name: "StudioWorkerTests", dependencies: ["StudioWorker"]),

@@ -46,7 +46,7 @@ struct InitCommand: ParsableCommand {
     @Option(name: [.customShort("e"), .customLong("remap-exit")], help: ArgumentHelp("Exit with 0 when COMMAND exits with CODE (repeatable).", valueName: "CODE"))
     var remapExit: [Int] = []
 
-    @Option(name: [.customShort("p"), .customLong("parent-death-signal")], help: ArgumentHelp("Signal the init receives when its parent dies (PR_SET_PDEATHSIG).", valueName: "SIGNAL"))
+    @Option(name: [.customShort("p"), .customLong("parent-death-signal")], help: ArgumentHelp("PR_SET_PDEATHSIG: signal sent when the parent dies.", valueName: "SIGNAL"))
     var parentDeathSignal: String?
 
     @Option(name: [.customShort("r"), .customLong("rewrite")], help: ArgumentHelp("Rewrite signal FROM to TO before forwarding; TO 0 drops it (repeatable; names or numbers, e.g. TERM:QUIT, WINCH:0).", valueName: "FROM:TO"))

@@ -27,9 +27,10 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
             failed: recorded where the record store is reachable, kept under \
             $STUDIOML_HOME/rejected/, acknowledged.
 
-            QUEUES: `local` or any name starting with `local` is a directory queue under \
-            $STUDIOML_HOME/queue/<name>/; sqs_<name> is AWS SQS; any other name Google \
-            Pub/Sub.
+            QUEUES:
+              local*       a directory queue under $STUDIOML_HOME/queue/<name>/
+              sqs_<name>   AWS SQS
+              other names  Google Pub/Sub
 
             EXIT STATUS:
               0        the queue was drained (or --single-run found no message)
@@ -45,7 +46,7 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The queue to take experiments from.")
     var queue: String
 
-    @Flag(name: .long, help: "Quit after one message (a fresh container per experiment).")
+    @Flag(name: .long, help: "Quit after one message: a container per experiment.")
     var singleRun = false
 
     // Unconditional, or the documented `--timeout -1` is taken for an option and refused.

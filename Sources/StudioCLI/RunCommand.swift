@@ -14,7 +14,7 @@ import StudioWorker
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Submit an experiment to a queue, or run it here and now.",
+        abstract: "Submit an experiment to a queue, or run it here.",
         discussion: """
             Packs the current directory (minus what .studioml_ignore lists), stores it \
             content-addressed, writes the experiment's record and puts a message on \
@@ -54,10 +54,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Do not start the experiment once this long has passed since submission.", valueName: "duration"))
     var lifetime: String?
 
-    @Option(name: .long, help: ArgumentHelp("Save PATH as artifact TAG at every checkpoint (repeatable).", valueName: "path:tag"))
+    @Option(name: .long, help: ArgumentHelp("Save PATH as artifact TAG at checkpoints; repeatable.", valueName: "path:tag"))
     var capture: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Upload PATH once as immutable artifact TAG (repeatable).", valueName: "path:tag"))
+    @Option(name: .long, help: ArgumentHelp("Upload PATH once as fixed artifact TAG; repeatable.", valueName: "path:tag"))
     var captureOnce: [String] = []
 
     @Option(name: .long, help: "GPUs the experiment needs.") var gpus: Int?
@@ -72,6 +72,17 @@ struct RunCommand: AsyncParsableCommand {
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The script and its arguments, passed exactly as typed.", valueName: "script args"))
     var command: [String] = []
+
+    /// Whether `-h`/`--help` among run's arguments is meant for run itself: it comes before the script
+    /// (`studio run --help`, `studio run --gpus 1 -h`), not after it (`studio run train.py --help` passes it
+    /// to the script; so does `studio run -m pkg.mod --help` to the module). The script argument captures
+    /// everything from its first word on, help flags included, so the parser alone cannot tell.
+    static func asksForItsOwnHelp(_ arguments: [String]) -> Bool {
+        guard let index = arguments.firstIndex(where: { $0 == "--help" || $0 == "-h" }) else { return false }
+        let probe = "studio-help-probe"
+        guard let parsed = try? RunCommand.parse(Array(arguments[..<index]) + [probe]) else { return true }
+        return parsed.module == nil && parsed.command == [probe]
+    }
 
     func validate() throws {
         if module == nil && command.isEmpty { throw ValidationError("name a script to run (studio run script.py args...), or a module with -m pkg::mod") }

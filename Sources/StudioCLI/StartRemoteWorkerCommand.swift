@@ -10,7 +10,8 @@ import Glibc
 struct StartRemoteWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "start-remote-worker",
-        abstract: "Run remote workers for a queue in Docker containers on this host.",
+        abstract: "Run remote workers for a queue in Docker on this host.",
+        usage: "studio start-remote-worker [<options>] [<queue>] [-- <worker-arg> ...]",
         discussion: """
             Runs `docker run --rm IMAGE remote-worker --queue QUEUE` and starts a new container each time one \
             ends (the queue was drained, or the worker stopped), until a worker reports a configuration error, \

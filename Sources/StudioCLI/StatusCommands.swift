@@ -34,7 +34,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @Option(name: .long, help: "How many experiments to list.") var limit = 20
-    @Argument(help: "An experiment key; without it, a table of recent experiments.") var key: String?
+    @Argument(help: "An experiment key; without it, recent experiments.") var key: String?
 
     func run() async throws {
         let browser = try store.browser()
@@ -54,7 +54,7 @@ struct StatusCommand: AsyncParsableCommand {
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs",
-        abstract: "Print an experiment's output; -f follows it while it runs.",
+        abstract: "Print an experiment's output; -f follows it live.",
         discussion: "EXIT STATUS: 0 printed; 1 no such experiment; 42 unusable store or config.")
 
     @OptionGroup var store: StoreOptions
@@ -93,8 +93,7 @@ struct StopCommand: AsyncParsableCommand {
             saves its artifacts. A waiting experiment is then skipped by the worker that \
             receives it.
 
-            EXIT STATUS: 0 requested (or already over); 1 no such experiment; 42 unusable \
-            store.
+            EXIT STATUS: 0 requested (or over); 1 no such experiment; 42 unusable store.
             """)
 
     @OptionGroup var store: StoreOptions

@@ -46,6 +46,7 @@ public struct StudioCommand: AsyncParsableCommand {
         if let subcommand = multiCallSubcommand(forInvocationName: invokedAs) {
             arguments.insert(subcommand, at: 0)
         }
+        if arguments.first == "run", RunCommand.asksForItsOwnHelp(Array(arguments.dropFirst())) { arguments = ["help", "run"] }
         await main(arguments)
     }
 }

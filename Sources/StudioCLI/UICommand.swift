@@ -12,7 +12,8 @@ import StudioWorker
 struct UICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ui",
-        abstract: "Serve the web UI: experiments, their logs and artifacts, stop and delete.",
+        abstract: "Serve the web UI: follow, stop and delete experiments.",
+        usage: "studio ui [--config <file>] [--host <host>] [--port <port>] [--token <t>]",
         discussion: """
             Serves http://HOST:PORT/ from this binary: no files beside it, no network beyond the stores. It binds to 127.0.0.1 by default; any other address needs a token (--token or STUDIO_UI_TOKEN), which every request must then carry: open http://HOST:PORT/?token=TOKEN once and the browser keeps it in a cookie. docs/ui.md describes the pages and the JSON API.
 
