@@ -101,7 +101,7 @@ func spawnProcess(
         stage = .exec
         exitCode = (result.error == ENOENT || result.error == ENOTDIR) ? 127 : 126
     case Int(STUDIO_STAGE_CHDIR.rawValue): stage = .workingDirectory; exitCode = 125
-    case Int(STUDIO_STAGE_FORK.rawValue), Int(STUDIO_STAGE_PIPE.rawValue): stage = .fork; exitCode = 125
+    case Int(STUDIO_STAGE_FORK.rawValue): stage = .fork; exitCode = 125
     default: stage = .setup; exitCode = 125
     }
     return (result.pid, SpawnError(

@@ -13,14 +13,14 @@ enum studio_session_mode {
     STUDIO_SESSION_FOREGROUND_GROUP = 2,
 };
 
-/// Where a spawn failed; reported with the errno through the CLOEXEC pipe.
+/// Where a spawn failed. The child shares the parent's memory until it execs (CLONE_VM|CLONE_VFORK),
+/// so it writes the stage and errno straight into the parent's `studio_spawn_result`: no pipe.
 enum studio_spawn_stage {
     STUDIO_STAGE_NONE = 0,
     STUDIO_STAGE_FORK = 1,
     STUDIO_STAGE_SETUP = 2,   // dup2, setpgid/setsid, sigaction, sigprocmask
     STUDIO_STAGE_CHDIR = 3,
     STUDIO_STAGE_EXEC = 4,
-    STUDIO_STAGE_PIPE = 5,
 };
 
 /// One spawn. Every pointer stays owned by the caller.
