@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"), // every cloud API call
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),               // event loops, HTTP/1
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),            // TLS (BoringSSL)
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),                // the worker's log API (async-http-client links it anyway)
     ],
     targets: [
         // The PID-1 core: C for what must run between fork and exec, Swift for the rest.
@@ -64,6 +65,7 @@ let package = Package(
         .target(name: "StudioWorker", dependencies: [
             "StudioInit", "StudioModel", "StudioStorage", "StudioQueues", "StudioThreads",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The web UI: an HTTP/1 server on swift-nio over the database and storage stores. Its HTML, JS and

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import Logging
 import StudioModel
 
 /// The worker's log on stderr: human-readable lines by default, one JSON object a line with
@@ -43,20 +44,12 @@ public struct WorkerLog: Sendable {
 
     private func write(_ level: Level, _ message: String, _ fields: [String: String]) {
         guard level >= self.level else { return }
-        let fields = context.merging(fields) { _, new in new }
-        let time = Date.now.formatted(.iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true).timeSeparator(.colon).dateSeparator(.dash))
-        var line: String
-        switch format {
-        case .text:
-            line = "\(time) \(level.name) studio: \(message)"
-            for (key, value) in fields.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
-        case .json:
-            line = "{\"time\":\(jsonString(time)),\"level\":\"\(level.name)\",\"msg\":\(jsonString(message))"
-            for (key, value) in fields.sorted(by: { $0.key < $1.key }) { line += ",\(jsonString(key)):\(jsonString(value))" }
-            line += "}"
-        }
-        line += "\n"
-        line.withCString { _ = Glibc.write(STDERR_FILENO, $0, strlen($0)) }
+        // The lines go through swift-log, so anything else that logs through it can share our handler.
+        let format = self.format
+        var logger = Logger(label: "studio") { _ in StudioLogHandler(format: format, logLevel: .trace) }
+        for (key, value) in context { logger[metadataKey: key] = .string(value) }
+        let levels: [Logger.Level] = [.debug, .info, .warning, .error]
+        logger.log(level: levels[level.rawValue], "\(message)", metadata: fields.mapValues { .string($0) })
     }
 }
 
