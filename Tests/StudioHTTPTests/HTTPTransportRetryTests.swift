@@ -29,11 +29,17 @@ final class HTTPTransportRetryTests: XCTestCase {
     }
 
     func testAnswersThatWouldFailAgainAreNotRetried() async throws {
-        let server = try LoopbackHTTPServer { _, _ in LoopbackHTTPServer.response(404, "no") }
+        let (status, requests) = try await statusAndRequests(alwaysAnswering: 404)
+        XCTAssertEqual(status, 404)
+        XCTAssertEqual(requests, 1)
+    }
+
+    /// The final status and how many requests the server saw, when it always answers `status`.
+    private func statusAndRequests(alwaysAnswering status: Int) async throws -> (Int, Int) {
+        let server = try LoopbackHTTPServer { _, _ in LoopbackHTTPServer.response(status, "answer") }
         defer { server.stop() }
         let reply = try await fast.send(transport) { HTTPRequestSpec(method: "GET", url: server.url) }
-        XCTAssertEqual(reply.status, 404)
-        XCTAssertEqual(server.requestCount, 1)
+        return (reply.status, server.requestCount)
     }
 
     func testABodyCutOffMidStreamIsATransportErrorAndRetried() async throws {
@@ -81,11 +87,9 @@ final class HTTPTransportRetryTests: XCTestCase {
     }
 
     func testGivesUpAfterMaxAttemptsWithTheLastReply() async throws {
-        let server = try LoopbackHTTPServer { _, _ in LoopbackHTTPServer.response(500, "down") }
-        defer { server.stop() }
-        let reply = try await fast.send(transport) { HTTPRequestSpec(method: "GET", url: server.url) }
-        XCTAssertEqual(reply.status, 500)
-        XCTAssertEqual(server.requestCount, 4)
+        let (status, requests) = try await statusAndRequests(alwaysAnswering: 500)
+        XCTAssertEqual(status, 500)
+        XCTAssertEqual(requests, 4)
     }
 
     func testRefusedCredentialsAreRefreshedOnceThenFinal() async throws {

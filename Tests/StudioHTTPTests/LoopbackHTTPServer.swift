@@ -47,12 +47,8 @@ final class LoopbackHTTPServer: Sendable {
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    /// A port nothing listens on: bound, then closed, so a connect to it is refused.
-    static func refusedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        return try bindLoopback(fd)
-    }
+    /// A port nothing listens on: bound, then released, so a connect to it is refused.
+    static func refusedPort() throws -> Int { try LoopbackPort.free() }
 
     /// A whole response with `body` and a matching Content-Length.
     static func response(_ status: Int, _ body: String, headers: [String] = []) -> [UInt8] {
@@ -61,19 +57,16 @@ final class LoopbackHTTPServer: Sendable {
         return Array((head + "\r\n\r\n" + body).utf8)
     }
 
+    /// Binds `fd` to a free loopback port (LoopbackPort's, taken at once) and returns it.
     private static func bindLoopback(_ fd: Int32) throws -> Int {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
+        let port = try LoopbackPort.free()
+        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: in_port_t(UInt16(port).bigEndian),
+                                  sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound else { throw LoopbackError("bind: \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound == 0 else { throw LoopbackError("bind 127.0.0.1:\(port): errno \(errno)") }
+        return port
     }
 
     private static func readHead(_ fd: Int32) -> String {
