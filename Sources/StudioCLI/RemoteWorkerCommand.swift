@@ -43,10 +43,19 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
             """)
 
     @Option(name: .long, help: "The queue to take experiments from.")
-    var queue: String
+    var queue: String = ""
 
     @Flag(name: .long, help: "Quit after one message (a fresh container per experiment).")
     var singleRun = false
+
+    @Option(name: .long, help: ArgumentHelp("Experiments run at once: a number, or auto (one per GPU; without GPUs, one per 2 CPUs and 2 GiB).", valueName: "n|auto"))
+    var parallel: String = "1"
+
+    @Flag(name: .long, help: "Run experiments whose resources_needed this machine can never satisfy, cut down to what it has (default: hand them back to the queue at once).")
+    var acceptUnfit = false
+
+    @Flag(name: .long, help: "Print the CPUs, memory, disk and GPUs this worker would use, then exit.")
+    var showResources = false
 
     // Unconditional, or the documented `--timeout -1` is taken for an option and refused.
     @Option(name: [.long, .short], parsing: .unconditional, help: ArgumentHelp("Seconds with no message before quitting; -1 listens forever.", valueName: "seconds"))
@@ -89,6 +98,8 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
     var verbose: String?
 
     func validate() throws {
+        if !showResources && queue.isEmpty { throw ValidationError("Missing expected argument '--queue <queue>'") }
+        if parallel != "auto" && (Int(parallel) ?? 0) < 1 { throw ValidationError("--parallel must be a number ≥ 1 or auto, not '\(parallel)'") }
         if timeout < -1 { throw ValidationError("--timeout must be -1 (forever) or a number of seconds ≥ 0") }
         if lease < 3 || lease > 43_200 { throw ValidationError("--lease must be between 3 and 43200 seconds") }
         if grace < 0 { throw ValidationError("--grace must be ≥ 0 seconds") }
@@ -107,6 +118,12 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         FreeHeap.limitArenas(to: 2)
         let environment = Environment.current
         let home = Environment.studioHome(environment)
+        if showResources {
+            ProcessSupervisor.shared.start { _ in }
+            let machine = await MachineResources.discover(home: home, environment: environment, log: WorkerLog(format: logFormat))
+            print(machine.report)
+            return
+        }
         let workerConfig: StudioConfig
         do {
             workerConfig = try ConfigLoader.load(path: config ?? environment["STUDIO_CONFIG"].flatMap { $0.isEmpty ? nil : $0 },
@@ -129,6 +146,8 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         options.keepRejected = keepRejected
         options.cacheBytes = (try? ByteSize.parse(cacheSize)) ?? options.cacheBytes
         options.pip = pip
+        options.parallel = parallel == "auto" ? nil : Int(parallel)
+        options.acceptUnfit = acceptUnfit
         let jobQueue: any JobQueue
         do {
             jobQueue = try ConfigLoader.openQueue(queue, home: home, config: workerConfig)
@@ -138,7 +157,6 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         }
         let worker = RemoteWorker(queue: jobQueue, options: options, log: log)
         ProcessSupervisor.shared.start { signal in worker.requestShutdown(signal: signal) }
-        TerminationSignalRelay.install { signal in worker.requestShutdown(signal: signal) }
         let code = await worker.run()
         throw ExitCode(code)
     }

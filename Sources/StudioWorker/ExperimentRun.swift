@@ -25,6 +25,8 @@ struct ExperimentRun: Sendable {
     let config: StudioConfig
     let stores: ExperimentStores
     let options: WorkerOptions
+    /// What it holds on this worker: its GPUs, for one.
+    let reservation: Reservation
     let log: WorkerLog
 
     var layout: RunLayout { RunLayout(home: options.home, key: key) }
@@ -224,6 +226,7 @@ struct ExperimentRun: Sendable {
         environment["STUDIOML_HOME"] = options.home
         environment["STUDIOML_ARTIFACT_MAPPING"] = layout.artifactMapping
         environment["PYTHONUNBUFFERED"] = "TRUE"
+        for (name, value) in reservation.environment { environment[name] = value }
         return environment
     }
 }
