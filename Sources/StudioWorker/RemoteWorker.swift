@@ -103,6 +103,11 @@ public final class RemoteWorker: Sendable {
             case .stop(let code): return code
             case .idle: continue
             case .handedBack(let verdict):
+                // Messages it cannot fit do not keep the worker alive: it quits on the idle timeout.
+                if let timeout = options.idleTimeout, pool.running == 0, ContinuousClock.now - waiting.lastWork >= .seconds(timeout) {
+                    log.info("nothing this worker can run for \(timeout) s: done", ["queue": queue.name])
+                    return ExitCode.drained
+                }
                 // Busy: try again once a running experiment ends. Never: another worker should
                 // take it, so wait a little longer each time before receiving again.
                 unfit += 1
@@ -167,9 +172,12 @@ public final class RemoteWorker: Sendable {
             }
             return .idle
         }
-        waiting.lastWork = ContinuousClock.now
+        // Only a message it runs is work: one handed back for fit leaves the idle clock running,
+        // so a worker that fits nothing on the queue still drains and quits.
         switch await processor.admit(message, pool: pool) {
-        case .run(let reservation): return .admitted(message, reservation)
+        case .run(let reservation):
+            waiting.lastWork = ContinuousClock.now
+            return .admitted(message, reservation)
         case .handedBack(let verdict): return .handedBack(verdict)
         }
     }
