@@ -27,6 +27,8 @@ struct ExperimentLaunch: Sendable {
     /// Where resource-usage lines go (the `_metrics` artifact), and how often.
     var metricsPath: String
     var metricsInterval: Duration?
+    /// The experiment's GPUs (nvidia-smi indexes), whose use goes into `_metrics` too.
+    var gpus: [Int] = []
 }
 
 /// How an experiment's process ended.
@@ -62,7 +64,7 @@ enum ExperimentProcess {
         pump.closeWriteEnd()
         log.info("experiment started", ["pid": String(pid), "command": launch.arguments.joined(separator: " ")])
         let pumping = Task { await pump.run() }
-        let sampler = ResourceSampler(group: pid, path: launch.metricsPath)
+        let sampler = ResourceSampler(group: pid, path: launch.metricsPath, gpus: launch.gpus, environment: launch.environment)
         sampler.sample()
 
         let watchers = Task {

@@ -166,7 +166,8 @@ struct ExperimentRun: Sendable {
             checkpointInterval: (try? config.saveWorkspaceFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil },
             checkpoint: { _ = await checkpoint(artifacts) },
             metricsPath: layout.metricsFile,
-            metricsInterval: (try? config.saveMetricsFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil })
+            metricsInterval: (try? config.saveMetricsFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil },
+            gpus: reservation.gpus.map(\.index))
     }
 
     /// Saves every mutable artifact that exists locally, then (unless the caller records it itself)

@@ -28,10 +28,10 @@ public struct MachineResources: Sendable, Equatable {
             sources["cpus"] = "cgroup cpu quota"
         }
         let meminfo = readSmallFile("/proc/meminfo") ?? ""
-        let available = meminfoBytes(meminfo, field: "MemAvailable") ?? 0
+        let available = ProcFiles.meminfoBytes(meminfo, field: "MemAvailable") ?? 0
         var memory = available
         sources["memory"] = "MemAvailable"
-        if let limit = limits.memoryBytes, limit < (meminfoBytes(meminfo, field: "MemTotal") ?? Int64.max) {
+        if let limit = limits.memoryBytes, limit < (ProcFiles.meminfoBytes(meminfo, field: "MemTotal") ?? Int64.max) {
             memory = limit
             sources["memory"] = "cgroup memory limit"
         }
@@ -48,31 +48,8 @@ public struct MachineResources: Sendable, Equatable {
         let online = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let status = readSmallFile("/proc/self/status") ?? ""
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
-              let count = parseCPUList(String(line.dropFirst("Cpus_allowed_list:".count))) else { return online }
+              let count = ProcFiles.parseCPUList(String(line.dropFirst("Cpus_allowed_list:".count))) else { return online }
         return max(1, count)
-    }
-
-    /// The number of CPUs in a list such as `0-3,8,10-11`; nil when unreadable.
-    static func parseCPUList(_ text: String) -> Int? {
-        var count = 0
-        for item in text.spacesTrimmed.split(separator: ",") {
-            let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
-            guard let low = Int(bounds[0]), low >= 0 else { return nil }
-            let high = bounds.count == 2 ? Int(bounds[1]) : (bounds.count == 1 ? low : nil)
-            guard let high, high >= low, high - low < 1 << 16 else { return nil }
-            count += high - low + 1
-        }
-        return count == 0 ? nil : count
-    }
-
-    /// A `/proc/meminfo` field (`MemAvailable:  123 kB`) in bytes.
-    static func meminfoBytes(_ text: String, field: String) -> Int64? {
-        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
-            let words = line.dropFirst(field.count + 1).split(separator: " ")
-            guard let value = words.first.flatMap({ Int64($0) }), value >= 0, value < 1 << 50 else { return nil }
-            return words.count > 1 && words[1] == "kB" ? value * 1024 : value
-        }
-        return nil
     }
 
     /// Bytes free to unprivileged users on the file system of `path` (or its nearest existing parent).

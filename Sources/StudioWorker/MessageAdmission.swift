@@ -11,9 +11,8 @@ enum MessageAdmission: Sendable {
 
 extension MessageProcessor {
     /// Matches the message's `resources_needed` against the free slots. A message that does not
-    /// fit is released at once (visible again to every worker, its lease not held), logged with
-    /// what was short, and forgotten by the delivery counter: a hand-back for fit is not a failed
-    /// delivery. A message that cannot be read gets an empty slot, and `process` settles it.
+    /// fit goes back to the queue at once, logged with what was short (see `handBack`). A message
+    /// that cannot be read gets an empty slot, and `process` settles it.
     func admit(_ message: QueueMessage, pool: SlotPool) async -> MessageAdmission {
         var request = ResourceRequest()
         if let parsed = try? StudioMessage(parsing: message.body) {
@@ -45,8 +44,22 @@ extension MessageProcessor {
             break
         }
         deliveries.forget(message.id)
-        do { try await queue.release(message) } catch {
-            log.warning("could not release the message (it returns when its lease runs out): \(error)", ["message": message.id])
+        // Requeued, not released: a fresh copy is sent and the received one acknowledged, so the
+        // queue's delivery count starts over. `--max-deliveries` settles a message whose workers
+        // died with it; a message passed on for fit never ran, and must not be settled however
+        // often it was passed on. Sent before the acknowledgement: a failure between the two leaves
+        // a duplicate (whose record is final by the time it runs, or it runs again), never a loss.
+        do {
+            try await queue.send(message.body)
+        } catch {
+            log.warning("could not requeue the message, so it is released (this delivery counts): \(error)", ["message": message.id])
+            do { try await queue.release(message) } catch {
+                log.warning("could not release the message (it returns when its lease runs out): \(error)", ["message": message.id])
+            }
+            return
+        }
+        do { try await queue.acknowledge(message) } catch {
+            log.warning("could not acknowledge the requeued message (a duplicate returns when its lease runs out): \(error)", ["message": message.id])
         }
     }
 }

@@ -62,7 +62,7 @@ struct MessageProcessor: Sendable {
                                       record: database.map { (RecordBook(store: $0), parsed.experiment) }, lease: lease)
         }
         let record = (RecordBook(store: stores.database), parsed.experiment)
-        if delivery > options.maxDeliveries, await everStarted(key, records: record.0) {
+        if delivery > options.maxDeliveries {
             let reason = "delivered \(delivery) times without an outcome (--max-deliveries \(options.maxDeliveries)): the workers that took it died or lost it"
             return await settleFailed(message, delivery: delivery, reason: reason, record: record, lease: lease)
         }
@@ -93,20 +93,6 @@ struct MessageProcessor: Sendable {
         case .failed(let failure):
             return await settleFailed(message, delivery: delivery, reason: failure.description, record: record, lease: lease)
         }
-    }
-
-    /// Whether a worker ever started this experiment (its record has `time_started`). Deliveries
-    /// count toward `--max-deliveries` only then: a message handed back because it did not fit a
-    /// worker (SQS and the local queue count that delivery too) never killed anyone, so it is not
-    /// settled as lost however often it was passed on. An unreadable record counts as started.
-    private func everStarted(_ key: String, records: RecordBook) async -> Bool {
-        let stored: Experiment?
-        do { stored = try await records.read(key) } catch { return true }
-        if stored?.timeStarted == nil {
-            log.info("delivered more than --max-deliveries times, but only handed back for fit so far: running it")
-            return false
-        }
-        return true
     }
 
     /// Offers the message again after a delay that grows with each delivery, never at once, so a

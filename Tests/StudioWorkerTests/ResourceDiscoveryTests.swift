@@ -95,15 +95,15 @@ final class ResourceDiscoveryTests: XCTestCase {
     }
 
     func testAffinityListAndMeminfo() {
-        XCTAssertEqual(MachineResources.parseCPUList("0-3,8,10-11\n"), 7)
-        XCTAssertEqual(MachineResources.parseCPUList("0"), 1)
-        XCTAssertNil(MachineResources.parseCPUList("3-1"))
-        XCTAssertNil(MachineResources.parseCPUList("a-b"))
-        XCTAssertNil(MachineResources.parseCPUList(""))
+        XCTAssertEqual(ProcFiles.parseCPUList("0-3,8,10-11\n"), 7)
+        XCTAssertEqual(ProcFiles.parseCPUList("0"), 1)
+        XCTAssertNil(ProcFiles.parseCPUList("3-1"))
+        XCTAssertNil(ProcFiles.parseCPUList("a-b"))
+        XCTAssertNil(ProcFiles.parseCPUList(""))
         let meminfo = "MemTotal:       32000000 kB\nMemFree:  1 kB\nMemAvailable:   2048 kB\n"
-        XCTAssertEqual(MachineResources.meminfoBytes(meminfo, field: "MemAvailable"), 2048 * 1024)
-        XCTAssertEqual(MachineResources.meminfoBytes(meminfo, field: "MemTotal"), 32_000_000 * 1024)
-        XCTAssertNil(MachineResources.meminfoBytes(meminfo, field: "SwapTotal"))
+        XCTAssertEqual(ProcFiles.meminfoBytes(meminfo, field: "MemAvailable"), 2048 * 1024)
+        XCTAssertEqual(ProcFiles.meminfoBytes(meminfo, field: "MemTotal"), 32_000_000 * 1024)
+        XCTAssertNil(ProcFiles.meminfoBytes(meminfo, field: "SwapTotal"))
         XCTAssertGreaterThanOrEqual(MachineResources.affinityCPUs(), 1)
     }
 
