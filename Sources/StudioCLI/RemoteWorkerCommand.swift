@@ -54,6 +54,12 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Run experiments whose resources_needed this machine can never satisfy, cut down to what it has (default: hand them back to the queue at once).")
     var acceptUnfit = false
 
+    @Option(name: .long, help: ArgumentHelp("Signal sent to each experiment on a preemption notice or SIGTERM before it is stopped, e.g. SIGUSR1 (default: none; the STUDIOML_PREEMPTION_FILE file appears either way).", valueName: "signal"))
+    var checkpointSignal: String?
+
+    @Flag(name: .long, help: "Do not watch GCE's and EC2 spot's metadata servers for preemption notices.")
+    var noPreemptionWatch = false
+
     @Flag(name: .long, help: "Print the CPUs, memory, disk and GPUs this worker would use, then exit.")
     var showResources = false
 
@@ -100,6 +106,9 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
     func validate() throws {
         if !showResources && queue.isEmpty { throw ValidationError("Missing expected argument '--queue <queue>'") }
         if parallel != "auto" && (Int(parallel) ?? 0) < 1 { throw ValidationError("--parallel must be a number ≥ 1 or auto, not '\(parallel)'") }
+        if let checkpointSignal, Signal.number(named: checkpointSignal) == nil {
+            throw ValidationError("--checkpoint-signal must be a signal name such as SIGUSR1 or a number, not '\(checkpointSignal)'")
+        }
         if timeout < -1 { throw ValidationError("--timeout must be -1 (forever) or a number of seconds ≥ 0") }
         if lease < 3 || lease > 43_200 { throw ValidationError("--lease must be between 3 and 43200 seconds") }
         if grace < 0 { throw ValidationError("--grace must be ≥ 0 seconds") }
@@ -148,6 +157,8 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         options.pip = pip
         options.parallel = parallel == "auto" ? nil : Int(parallel)
         options.acceptUnfit = acceptUnfit
+        options.checkpointSignal = checkpointSignal.flatMap(Signal.number(named:))
+        options.watchPreemption = !noPreemptionWatch
         let jobQueue: any JobQueue
         do {
             jobQueue = try ConfigLoader.openQueue(queue, home: home, config: workerConfig)

@@ -27,6 +27,9 @@ struct ExperimentLaunch: Sendable {
     /// Where resource-usage lines go (the `_metrics` artifact), and how often.
     var metricsPath: String
     var metricsInterval: Duration?
+    /// Called before the worker's shutdown stops the experiment (a preemption's checkpoint signal);
+    /// returns the grace to stop it with.
+    var beforeShutdown: (@Sendable (Int32) async -> Duration)?
     /// The experiment's GPUs (nvidia-smi indexes), whose use goes into `_metrics` too.
     var gpus: [Int] = []
 }
@@ -108,7 +111,9 @@ enum ExperimentProcess {
         let stopper = Task {
             guard let reason = await stop.wait(), !Task.isCancelled else { return }
             log.info("stopping the experiment", ["pid": String(pid), "reason": "\(reason)"])
-            _ = await ProcessSupervisor.shared.terminate(pid, grace: launch.grace)
+            var grace = launch.grace
+            if case .workerShutdown = reason, let beforeShutdown = launch.beforeShutdown { grace = await beforeShutdown(pid) }
+            _ = await ProcessSupervisor.shared.terminate(pid, grace: grace)
         }
 
         let status = await ProcessSupervisor.shared.waitForExit(pid)

@@ -27,10 +27,12 @@ struct ExperimentRun: Sendable {
     let options: WorkerOptions
     /// What it holds on this worker: its GPUs, for one.
     let reservation: Reservation
+    /// The worker's preemption notice, once there is one.
+    let preemption: Preemption
     let log: WorkerLog
 
     var layout: RunLayout { RunLayout(home: options.home, key: key) }
-    private var records: RecordBook { RecordBook(store: stores.database) }
+    var records: RecordBook { RecordBook(store: stores.database) }
 
     func execute(shutdown: StopSwitch) async -> Result {
         let experiment: Experiment
@@ -91,15 +93,11 @@ struct ExperimentRun: Sendable {
         }
         // Every periodic checkpoint has ended (ExperimentProcess waits for them): this one is the
         // last, and its time goes into the final record's own update (one round trip fewer).
-        let checkpointed = await checkpoint(artifacts, recordingTime: false)
+        let checkpointed = await finalCheckpoint(artifacts, stoppedFor: end.stoppedFor)
         let code = end.status.shellCode
         if case .workerShutdown? = end.stoppedFor {
-            // Not the experiment's fault: another worker runs it again from the start.
-            try? await records.update(key) { record in
-                if let checkpointed { record.timeLastCheckpoint = checkpointed }
-                record.status = .waiting
-                record.info["interrupted"] = .string("worker stopped at \(Date.now.timeIntervalSince1970); message returned to the queue")
-            }
+            // Not the experiment's fault: another worker runs it again, from its last checkpoint.
+            await recordHandBack(checkpointed: checkpointed)
             return .handBack(exitCode: code)
         }
         var info: [String: JSONValue] = ["exit_code": .int(Int64(code))]
@@ -154,7 +152,8 @@ struct ExperimentRun: Sendable {
     }
 
     private func launch(for experiment: Experiment, artifacts: ArtifactSet, maxDuration: StudioDuration?) -> ExperimentLaunch {
-        ExperimentLaunch(
+        unlink(preemptionFile) // an earlier attempt's notice is not this one's
+        return ExperimentLaunch(
             arguments: commandLine(for: experiment),
             environment: environment(for: experiment, artifacts: artifacts),
             workingDirectory: layout.workspace,
@@ -167,13 +166,14 @@ struct ExperimentRun: Sendable {
             checkpoint: { _ = await checkpoint(artifacts) },
             metricsPath: layout.metricsFile,
             metricsInterval: (try? config.saveMetricsFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil },
+            beforeShutdown: { pid in await prepareForShutdown(pid: pid) },
             gpus: reservation.gpus.map(\.index))
     }
 
     /// Saves every mutable artifact that exists locally, then (unless the caller records it itself)
     /// the record's `time_last_checkpoint`. Returns that time, or nil when the checkpoint failed.
     @discardableResult
-    private func checkpoint(_ artifacts: ArtifactSet, recordingTime: Bool = true) async -> Double? {
+    func checkpoint(_ artifacts: ArtifactSet, recordingTime: Bool = true) async -> Double? {
         do {
             try await artifacts.uploadMutable(log: log)
             let now = Date.now.timeIntervalSince1970
@@ -227,6 +227,7 @@ struct ExperimentRun: Sendable {
         environment["STUDIOML_HOME"] = options.home
         environment["STUDIOML_ARTIFACT_MAPPING"] = layout.artifactMapping
         environment["PYTHONUNBUFFERED"] = "TRUE"
+        environment["STUDIOML_PREEMPTION_FILE"] = preemptionFile
         for (name, value) in reservation.environment { environment[name] = value }
         return environment
     }

@@ -24,9 +24,11 @@ struct MessageProcessor: Sendable {
     let deliveries = DeliveryCounter()
     let housekeeping: RunHousekeeping
     let rejected: RejectedMessages
+    let preemption: Preemption
 
-    init(queue: any JobQueue, options: WorkerOptions, log: WorkerLog) {
+    init(queue: any JobQueue, options: WorkerOptions, log: WorkerLog, preemption: Preemption = Preemption()) {
         self.queue = queue
+        self.preemption = preemption
         self.options = options
         self.log = log
         housekeeping = RunHousekeeping(keepRuns: options.keepRuns, cacheBytes: options.cacheBytes)
@@ -68,7 +70,7 @@ struct MessageProcessor: Sendable {
         }
 
         let run = ExperimentRun(key: key, message: parsed, config: config, stores: stores, options: options,
-                                reservation: reservation, log: log)
+                                reservation: reservation, preemption: preemption, log: log)
         switch await run.execute(shutdown: shutdown) {
         case .done(let exitCode):
             await lease.stop()

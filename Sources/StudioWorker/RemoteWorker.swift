@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Glibc
 import StudioInit
 import StudioQueues
 
@@ -33,18 +34,29 @@ public final class RemoteWorker: Sendable {
     private let log: WorkerLog
     private let shutdown = StopSwitch()
     private let processor: MessageProcessor
+    private let preemption = Preemption()
 
     public init(queue: any JobQueue, options: WorkerOptions, log: WorkerLog) {
         self.queue = queue
         self.options = options
         self.log = log
-        self.processor = MessageProcessor(queue: queue, options: options, log: log)
+        self.processor = MessageProcessor(queue: queue, options: options, log: log, preemption: preemption)
     }
 
     /// Asks the worker to stop: every running experiment is terminated and its message released.
-    /// The one path a termination signal takes: the init core's supervisor calls this.
+    /// The one path a termination signal takes: the init core's supervisor calls this. SIGTERM is
+    /// how Kubernetes preempts a pod: the experiments get the preemption treatment (see
+    /// `ExperimentRun`) within Kubernetes' default grace of 30 s.
     public func requestShutdown(signal: Int32) {
+        if signal == SIGTERM { preemption.record(PreemptionNotice(source: "SIGTERM", budget: .seconds(30))) }
         shutdown.trip(.workerShutdown(signal: signal))
+    }
+
+    /// A cloud's preemption notice: stop everything as for SIGTERM, within the notice's budget.
+    private func preempted(_ notice: PreemptionNotice) {
+        log.warning("preemption notice from \(notice.source): checkpointing and handing back every experiment within \(notice.budget)")
+        preemption.record(notice)
+        shutdown.trip(.workerShutdown(signal: SIGTERM))
     }
 
     /// Runs until done; returns the process exit code.
@@ -56,6 +68,8 @@ public final class RemoteWorker: Sendable {
                                       "cache_bytes": String(options.cacheBytes), "home": options.home,
                                       "parallel": String(pool.parallel)])
         CodePages.releaseResident() // start-up's code (argument parsing, configuration) is done with
+        let watch = options.watchPreemption ? PreemptionWatch.start(environment: options.environment, log: log) { [self] in preempted($0) } : nil
+        defer { watch?.cancel() }
         if options.singleRun { return await runOne(pool) }
         let code = await withDiscardingTaskGroup { group in await serve(pool, group: &group) }
         // The group has waited for every experiment: each message is settled or handed back.

@@ -47,7 +47,8 @@ final class WorkerResourcesTests: XCTestCase {
     /// A 2-GPU experiment on a 1-GPU worker goes back to the queue at once (well before its 60 s
     /// lease), with the shortfall in the log; a 2-GPU worker then runs it on both its GPUs.
     func testTwoGPUExperimentSkipsTheOneGPUWorker() throws {
-        try fixture.write("gpus.py", "import os\nopen(os.path.join(os.environ['E2E_SCRATCH'], 'cuda'), 'w').write(os.environ.get('CUDA_VISIBLE_DEVICES', '-'))\n")
+        // Runs a second, so the GPU figures (read in the background) reach `_metrics`.
+        try fixture.write("gpus.py", "import os, time\nopen(os.path.join(os.environ['E2E_SCRATCH'], 'cuda'), 'w').write(os.environ.get('CUDA_VISIBLE_DEVICES', '-'))\ntime.sleep(1)\n")
         let key = try fixture.submit(["gpus.py"], options: ["--gpus", "2"])
         let small = try fixture.start(fixture.workerArguments(["--lease", "60", "--timeout", "3"]), environment: try fakeGPUs(1, name: "one"))
         XCTAssertTrue(workerWaitUntil(20) { small.stderrText.contains("can never run it") }, small.stderrText)
@@ -61,6 +62,10 @@ final class WorkerResourcesTests: XCTestCase {
         XCTAssertEqual(big.code, 0, big.stderrText)
         XCTAssertEqual(fixture.status(key), "finished")
         XCTAssertEqual(fixture.scratchText("cuda"), "0,1")
+        let metrics = String(decoding: try XCTUnwrap(fixture.fileArtifact(key, "_metrics")), as: UTF8.self)
+        let last = try XCTUnwrap(metrics.split(separator: "\n").last.map(String.init), metrics)
+        XCTAssertTrue(last.hasPrefix("time: ") && last.contains(" CPU: ") && last.contains(" mem: "), last)
+        XCTAssertTrue(last.hasSuffix(" gpu: 0 util: 0 gpumem: 0 gpu: 1 util: 10 gpumem: 1073741824 "), last)
         XCTAssertEqual(fixture.readyMessages() + fixture.leasedMessages(), [])
     }
 
