@@ -115,7 +115,11 @@ public final class RemoteWorker: Sendable {
             }
             switch await nextStep(pool, waiting: &waiting) {
             case .stop(let code): return code
-            case .idle: continue
+            case .idle:
+                // `--timeout 0` receives without waiting: while experiments run, wait for one to
+                // end (or a second) rather than ask an empty queue again at once.
+                if options.idleTimeout == 0 && pool.running > 0 { await waitForSlot(pool, after: pool.releaseCount, atMost: .seconds(1)) }
+                continue
             case .handedBack(let verdict):
                 // Messages it cannot fit do not keep the worker alive: it quits on the idle timeout.
                 if let timeout = options.idleTimeout, pool.running == 0, ContinuousClock.now - waiting.lastWork >= .seconds(timeout) {
