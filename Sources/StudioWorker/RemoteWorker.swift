@@ -109,8 +109,9 @@ public final class RemoteWorker: Sendable {
         var unfit = 0
         while shutdown.reason == nil {
             if pool.running > 0 { waiting.lastWork = ContinuousClock.now } // not idle while anything runs
+            let releases = pool.releaseCount // read first: a release after it ends the wait below
             if !pool.hasFreeSlot {
-                await waitForSlot(pool, after: pool.releaseCount, atMost: nil)
+                await waitForSlot(pool, after: releases, atMost: nil)
                 continue
             }
             switch await nextStep(pool, waiting: &waiting) {
@@ -131,7 +132,7 @@ public final class RemoteWorker: Sendable {
                 unfit += 1
                 let pause = Duration.milliseconds(min(20_000, 250 << min(unfit, 7)))
                 log.debug("waiting before the next receive", ["ms": String(pause / .milliseconds(1)), "verdict": "\(verdict)"])
-                await waitForSlot(pool, after: pool.releaseCount, atMost: pause)
+                await waitForSlot(pool, after: releases, atMost: pause)
             case .admitted(let message, let reservation):
                 unfit = 0
                 group.addTask { [processor, shutdown] in
@@ -204,7 +205,8 @@ public final class RemoteWorker: Sendable {
     /// is shut down, or `atMost` has passed.
     private func waitForSlot(_ pool: SlotPool, after count: Int, atMost: Duration?) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await pool.waitForRelease(after: count) }
+            // With nothing running no release can come (and the pool would answer at once).
+            if atMost == nil || pool.running > 0 { group.addTask { await pool.waitForRelease(after: count) } }
             group.addTask { [shutdown] in _ = await shutdown.wait() }
             if let atMost { group.addTask { await CancellableSleep.sleep(for: atMost) } }
             await group.next()

@@ -55,6 +55,9 @@ final class WorkerResourcesTests: XCTestCase {
         XCTAssertTrue(small.stderrText.contains("gpus: needs 2, has 1"), small.stderrText)
         XCTAssertTrue(workerWaitUntil(5) { self.fixture.readyMessages().count == 1 }, "not handed back: \(fixture.leasedMessages())")
         XCTAssertEqual(small.waitForExit(within: 30), 0, small.stderrText)
+        // It waits longer after each hand-back (0.5 s, 1 s, 2 s, …) rather than spin on the queue.
+        let handBacks = small.stderrText.components(separatedBy: "can never run it").count - 1
+        XCTAssertTrue((1...5).contains(handBacks), "\(handBacks) hand-backs in 3 s: \(small.stderrText)")
         XCTAssertNil(fixture.scratchText("cuda"), "the 1-GPU worker ran it")
         XCTAssertEqual(fixture.status(key), "waiting")
 
