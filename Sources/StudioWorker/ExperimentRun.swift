@@ -82,8 +82,10 @@ struct ExperimentRun: Sendable {
         let launch = launch(for: experiment, artifacts: artifacts, maxDuration: maxDuration)
         let end: ExperimentEnd
         let experimentStop = StopSwitch()
-        let relay = Task { if let reason = await shutdown.wait() { experimentStop.trip(reason) } }
-        defer { relay.cancel() }
+        // This experiment's own switch (`studio stop` and max_duration trip it for this one alone);
+        // the worker's shutdown trips it too.
+        let forwardShutdown = Task { if let reason = await shutdown.wait() { experimentStop.trip(reason) } }
+        defer { forwardShutdown.cancel() }
         do {
             end = try await ExperimentProcess.run(launch, stop: experimentStop, log: log)
         } catch {
