@@ -135,6 +135,29 @@ final class WorkerResourcesTests: XCTestCase {
         for key in keys { XCTAssertEqual(fixture.status(key), "waiting", key) }
     }
 
+    /// `studio stop KEY` with two experiments running side by side stops that one only.
+    func testStopStopsOnlyItsExperimentAmongParallelOnes() throws {
+        try fixture.write("pair.py", """
+            import os, time
+            scratch = os.environ['E2E_SCRATCH']
+            key = os.environ['STUDIOML_EXPERIMENT']
+            open(os.path.join(scratch, 'ready-' + key), 'w').write('1')
+            while not os.path.exists(os.path.join(scratch, 'go')):
+                time.sleep(0.05)
+            """)
+        let first = try fixture.submit(["pair.py"], options: ["--cpus", "0"])
+        let second = try fixture.submit(["pair.py"], options: ["--cpus", "0"])
+        let worker = try fixture.start(fixture.workerArguments(["--parallel", "2", "--timeout", "2"]))
+        XCTAssertTrue(workerWaitUntil(60) { [first, second].allSatisfy { self.fixture.scratchText("ready-" + $0) != nil } }, worker.stderrText)
+        XCTAssertEqual(try fixture.run(["stop", first]).code, 0)
+        XCTAssertTrue(workerWaitUntil(20) { self.fixture.status(first) == "stopped" }, worker.stderrText)
+        XCTAssertEqual(fixture.status(second), "running", "the other experiment was stopped too")
+        try "go".write(toFile: fixture.scratchPath("go"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(worker.waitForExit(within: 30), 0, worker.stderrText)
+        XCTAssertEqual(fixture.status(second), "finished")
+        XCTAssertEqual(fixture.readyMessages() + fixture.leasedMessages(), [])
+    }
+
     /// Limits from a real cgroup the test creates (v1 controllers here; v2 where the machine has
     /// only v2): `--show-resources` run inside it reports the quota and the memory limit.
     func testCgroupLimitsAreHonoured() throws {
