@@ -140,6 +140,8 @@ struct ExperimentRun: Sendable {
         var running = experiment
         running.status = .running
         running.timeStarted = Date.now.timeIntervalSince1970
+        // A preempted attempt's reason is history now (`preempted_by` stays): this attempt has its own.
+        if running.info["reason"] == .string("preempted") { running.info["reason"] = nil }
         try await records.write(running)
     }
 
@@ -149,6 +151,7 @@ struct ExperimentRun: Sendable {
         let artifacts = ArtifactSet(experiment: experiment, layout: layout, storage: stores.storage,
                                     storageConfig: config.storage, compression: config.storage.compression)
         try await artifacts.fetchImmutable(log: log)
+        if experiment.timeLastCheckpoint != nil { try await artifacts.restoreCheckpoint(log: log) }
         try artifacts.writeMapping()
         return artifacts
     }

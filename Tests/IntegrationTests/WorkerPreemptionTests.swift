@@ -56,6 +56,10 @@ final class WorkerPreemptionTests: XCTestCase {
             open(os.path.join(modeldir, 'checkpoint.txt'), 'w').write('step 7; ' + said)
             sys.exit(0)
         signal.signal(signal.SIGUSR1, on_usr1)
+        saved = os.path.join(modeldir, 'checkpoint.txt')
+        if os.path.exists(saved):
+            open(os.path.join(scratch, 'resumed'), 'w').write(open(saved).read())
+            sys.exit(0)
         open(os.path.join(scratch, 'ready'), 'w').write('1')
         while True: time.sleep(0.05)
         """#
@@ -89,6 +93,14 @@ final class WorkerPreemptionTests: XCTestCase {
         XCTAssertEqual(checkpoint.stdoutText, "step 7; STUDIOML_PREEMPTED=1", checkpoint.stderrText)
         XCTAssertEqual(fixture.readyMessages().count, 1, "the message is not back on the queue")
         XCTAssertEqual(fixture.leasedMessages(), [])
+
+        // Another worker resumes it from the checkpoint (and knows of no preemption of its own).
+        let resumed = try fixture.work(["--single-run"]) // the fixture points both metadata servers nowhere
+        XCTAssertEqual(resumed.code, 0, resumed.stderrText)
+        XCTAssertEqual(fixture.scratchText("resumed"), "step 7; STUDIOML_PREEMPTED=1", resumed.stderrText)
+        XCTAssertEqual(fixture.status(key), "finished")
+        XCTAssertNil(fixture.info(key)["reason"], "a finished run still says preempted")
+        XCTAssertEqual(fixture.info(key)["preempted_by"] as? String, source)
     }
 
     /// GCE: the hanging `wait_for_change` GET answers TRUE mid-run.
