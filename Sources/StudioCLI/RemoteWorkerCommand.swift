@@ -12,11 +12,13 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         discussion: """
             Drains every outstanding message from the queue, running each experiment in \
             place, then quits once --timeout seconds pass with no message (-1 listens \
-            forever). With --single-run it quits after one message.
+            forever). With --single-run it quits after one message. --parallel runs \
+            several at once; a message whose resources_needed does not fit goes back \
+            to the queue at once (docs/resources-and-gpus.md).
 
             The worker is a complete init: as PID 1 it reaps every zombie, and on SIGTERM \
-            or SIGINT it stops the running experiment (SIGTERM, then SIGKILL after \
-            --grace), hands its message back to the queue, and exits 128+signal. A message \
+            or SIGINT it stops every running experiment (SIGTERM, then SIGKILL after \
+            --grace), hands each message back to the queue, and exits 128+signal. A message \
             is acknowledged only after its outcome is recorded; a worker killed outright \
             loses nothing, as the message returns when its --lease runs out.
 
@@ -38,7 +40,8 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
                        --config (never anything that came with a message)
               64       bad command line
               65       with --single-run: the message was settled as failed (see above)
-              75       with --single-run: a transient failure; the message returns later
+              75       with --single-run: a transient failure, or a message this worker
+                       cannot fit; the message returns to the queue
               130/143  stopped by SIGINT/SIGTERM; the message in hand is back in the queue
             """)
 
