@@ -12,11 +12,13 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         discussion: """
             Drains every outstanding message from the queue, running each experiment in \
             place, then quits once --timeout seconds pass with no message (-1 listens \
-            forever). With --single-run it quits after one message.
+            forever). With --single-run it quits after one message. --parallel runs \
+            several at once; a message whose resources_needed does not fit goes back \
+            to the queue at once (docs/resources-and-gpus.md).
 
             The worker is a complete init: as PID 1 it reaps every zombie, and on SIGTERM \
-            or SIGINT it stops the running experiment (SIGTERM, then SIGKILL after \
-            --grace), hands its message back to the queue, and exits 128+signal. A message \
+            or SIGINT it stops every running experiment (SIGTERM, then SIGKILL after \
+            --grace), hands each message back to the queue, and exits 128+signal. A message \
             is acknowledged only after its outcome is recorded; a worker killed outright \
             loses nothing, as the message returns when its --lease runs out.
 
@@ -39,15 +41,31 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
                        --config (never anything that came with a message)
               64       bad command line
               65       with --single-run: the message was settled as failed (see above)
-              75       with --single-run: a transient failure; the message returns later
+              75       with --single-run: a transient failure, or a message this worker
+                       cannot fit; the message returns to the queue
               130/143  stopped by SIGINT/SIGTERM; the message in hand is back in the queue
             """)
 
     @Option(name: .long, help: "The queue to take experiments from.")
-    var queue: String
+    var queue: String = ""
 
     @Flag(name: .long, help: "Quit after one message: a container per experiment.")
     var singleRun = false
+
+    @Option(name: .long, help: ArgumentHelp("Experiments run at once: a number, or auto (one per GPU; without GPUs, one per 2 CPUs and 2 GiB).", valueName: "n|auto"))
+    var parallel: String = "1"
+
+    @Flag(name: .long, help: "Run experiments whose resources_needed this machine can never satisfy, cut down to what it has (default: hand them back to the queue at once).")
+    var acceptUnfit = false
+
+    @Option(name: .long, help: ArgumentHelp("Signal sent to each experiment on a preemption notice or SIGTERM before it is stopped, e.g. SIGUSR1 (default: none; the STUDIOML_PREEMPTION_FILE file appears either way).", valueName: "signal"))
+    var checkpointSignal: String?
+
+    @Flag(name: .long, help: "Do not watch GCE's and EC2 spot's metadata servers for preemption notices.")
+    var noPreemptionWatch = false
+
+    @Flag(name: .long, help: "Print the CPUs, memory, disk and GPUs this worker would use, then exit.")
+    var showResources = false
 
     // Unconditional, or the documented `--timeout -1` is taken for an option and refused.
     @Option(name: [.long, .short], parsing: .unconditional, help: ArgumentHelp("Seconds with no message before quitting; -1 listens forever.", valueName: "seconds"))
@@ -90,6 +108,11 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
     var verbose: String?
 
     func validate() throws {
+        if !showResources && queue.isEmpty { throw ValidationError("Missing expected argument '--queue <queue>'") }
+        if parallel != "auto" && (Int(parallel) ?? 0) < 1 { throw ValidationError("--parallel must be a number ≥ 1 or auto, not '\(parallel)'") }
+        if let checkpointSignal, Signal.number(named: checkpointSignal) == nil {
+            throw ValidationError("--checkpoint-signal must be a signal name such as SIGUSR1 or a number, not '\(checkpointSignal)'")
+        }
         if timeout < -1 { throw ValidationError("--timeout must be -1 (forever) or a number of seconds ≥ 0") }
         if lease < 3 || lease > 43_200 { throw ValidationError("--lease must be between 3 and 43200 seconds") }
         if grace < 0 { throw ValidationError("--grace must be ≥ 0 seconds") }
@@ -108,6 +131,12 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         FreeHeap.limitArenas(to: 2)
         let environment = Environment.current
         let home = Environment.studioHome(environment)
+        if showResources {
+            ProcessSupervisor.shared.start { _ in }
+            let machine = await MachineResources.discover(home: home, environment: environment, log: WorkerLog(format: logFormat))
+            print(machine.report)
+            return
+        }
         let workerConfig: StudioConfig
         do {
             workerConfig = try ConfigLoader.load(path: config ?? environment["STUDIO_CONFIG"].flatMap { $0.isEmpty ? nil : $0 },
@@ -130,6 +159,10 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         options.keepRejected = keepRejected
         options.cacheBytes = (try? ByteSize.parse(cacheSize)) ?? options.cacheBytes
         options.pip = pip
+        options.parallel = parallel == "auto" ? nil : Int(parallel)
+        options.acceptUnfit = acceptUnfit
+        options.checkpointSignal = checkpointSignal.flatMap(Signal.number(named:))
+        options.watchPreemption = !noPreemptionWatch
         let jobQueue: any JobQueue
         do {
             jobQueue = try ConfigLoader.openQueue(queue, home: home, config: workerConfig)
@@ -139,7 +172,6 @@ struct RemoteWorkerCommand: AsyncParsableCommand {
         }
         let worker = RemoteWorker(queue: jobQueue, options: options, log: log)
         ProcessSupervisor.shared.start { signal in worker.requestShutdown(signal: signal) }
-        TerminationSignalRelay.install { signal in worker.requestShutdown(signal: signal) }
         let code = await worker.run()
         throw ExitCode(code)
     }

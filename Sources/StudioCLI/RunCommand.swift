@@ -163,7 +163,6 @@ struct RunCommand: AsyncParsableCommand {
             options.idleTimeout = 0
             let worker = RemoteWorker(queue: queue, options: options, log: log)
             ProcessSupervisor.shared.start { signal in worker.requestShutdown(signal: signal) }
-            TerminationSignalRelay.install { signal in worker.requestShutdown(signal: signal) }
             // A signal that came while the message was being sent: the experiment never starts, and its private
             // queue goes with this process, so its record goes too (no `waiting` record for a message nobody has).
             if let late = interruption.signal {

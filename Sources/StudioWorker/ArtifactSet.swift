@@ -99,7 +99,7 @@ struct ArtifactSet: Sendable {
     /// Fetches one blob into the cache: into a neighbour first, checked when content-addressed, then
     /// renamed into place.
     private func download(_ tag: String, _ resolved: ResolvedArtifact, into cached: String) async throws {
-        let partial = cached + ".part-\(getpid())"
+        let partial = cached + ".part-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" // parallel experiments may fetch one blob at once
         defer { unlink(partial) }
         guard try await resolved.store.download(resolved.key, toFile: partial) else {
             switch resolved.kind {

@@ -27,6 +27,11 @@ struct ExperimentLaunch: Sendable {
     /// Where resource-usage lines go (the `_metrics` artifact), and how often.
     var metricsPath: String
     var metricsInterval: Duration?
+    /// Called before the worker's shutdown stops the experiment (a preemption's checkpoint signal);
+    /// returns the grace to stop it with.
+    var beforeShutdown: (@Sendable (Int32) async -> Duration)?
+    /// The experiment's GPUs (nvidia-smi indexes), whose use goes into `_metrics` too.
+    var gpus: [Int] = []
 }
 
 /// How an experiment's process ended.
@@ -62,10 +67,36 @@ enum ExperimentProcess {
         pump.closeWriteEnd()
         log.info("experiment started", ["pid": String(pid), "command": launch.arguments.joined(separator: " ")])
         let pumping = Task { await pump.run() }
-        let sampler = ResourceSampler(group: pid, path: launch.metricsPath)
+        let sampler = ResourceSampler(group: pid, path: launch.metricsPath, gpus: launch.gpus, environment: launch.environment)
         sampler.sample()
 
-        let watchers = Task {
+        let watchers = startWatchers(launch, stop: stop, sampler: sampler)
+        let stopper = Task {
+            guard let reason = await stop.wait(), !Task.isCancelled else { return }
+            log.info("stopping the experiment", ["pid": String(pid), "reason": "\(reason)"])
+            var grace = launch.grace
+            if case .workerShutdown = reason, let beforeShutdown = launch.beforeShutdown { grace = await beforeShutdown(pid) }
+            _ = await ProcessSupervisor.shared.terminate(pid, grace: grace)
+        }
+
+        let status = await ProcessSupervisor.shared.waitForExit(pid)
+        let endedAt = ContinuousClock.now
+        sampler.sample()
+        watchers.cancel()
+        stopper.cancel()
+        // No periodic checkpoint or record read may overlap the final checkpoint or land after the
+        // final record: wait for every watcher to end first.
+        await watchers.value
+        // The main process is gone; anything it left behind still holds the output pipe open.
+        _ = await ProcessSupervisor.shared.terminate(pid, grace: launch.grace)
+        let bytes = await pumping.value
+        return ExperimentEnd(status: status, stoppedFor: stop.reason, outputBytes: bytes, endedAt: endedAt)
+    }
+
+    /// The experiment's periodic duties until cancelled: `max_duration`, stop requests, metrics
+    /// lines and checkpoints.
+    private static func startWatchers(_ launch: ExperimentLaunch, stop: StopSwitch, sampler: ResourceSampler) -> Task<Void, Never> {
+        Task {
             await withTaskGroup(of: Void.self) { group in
                 if let limit = launch.maxDuration {
                     group.addTask {
@@ -103,23 +134,5 @@ enum ExperimentProcess {
                 await group.waitForAll()
             }
         }
-        let stopper = Task {
-            guard let reason = await stop.wait(), !Task.isCancelled else { return }
-            log.info("stopping the experiment", ["pid": String(pid), "reason": "\(reason)"])
-            _ = await ProcessSupervisor.shared.terminate(pid, grace: launch.grace)
-        }
-
-        let status = await ProcessSupervisor.shared.waitForExit(pid)
-        let endedAt = ContinuousClock.now
-        sampler.sample()
-        watchers.cancel()
-        stopper.cancel()
-        // No periodic checkpoint or record read may overlap the final checkpoint or land after the
-        // final record: wait for every watcher to end first.
-        await watchers.value
-        // The main process is gone; anything it left behind still holds the output pipe open.
-        _ = await ProcessSupervisor.shared.terminate(pid, grace: launch.grace)
-        let bytes = await pumping.value
-        return ExperimentEnd(status: status, stoppedFor: stop.reason, outputBytes: bytes, endedAt: endedAt)
     }
 }

@@ -25,10 +25,14 @@ struct ExperimentRun: Sendable {
     let config: StudioConfig
     let stores: ExperimentStores
     let options: WorkerOptions
+    /// What it holds on this worker: its GPUs, for one.
+    let reservation: Reservation
+    /// The worker's preemption notice, once there is one.
+    let preemption: Preemption
     let log: WorkerLog
 
     var layout: RunLayout { RunLayout(home: options.home, key: key) }
-    private var records: RecordBook { RecordBook(store: stores.database) }
+    var records: RecordBook { RecordBook(store: stores.database) }
 
     func execute(shutdown: StopSwitch) async -> Result {
         let experiment: Experiment
@@ -78,8 +82,10 @@ struct ExperimentRun: Sendable {
         let launch = launch(for: experiment, artifacts: artifacts, maxDuration: maxDuration)
         let end: ExperimentEnd
         let experimentStop = StopSwitch()
-        let relay = Task { if let reason = await shutdown.wait() { experimentStop.trip(reason) } }
-        defer { relay.cancel() }
+        // This experiment's own switch (`studio stop` and max_duration trip it for this one alone);
+        // the worker's shutdown trips it too.
+        let forwardShutdown = Task { if let reason = await shutdown.wait() { experimentStop.trip(reason) } }
+        defer { forwardShutdown.cancel() }
         do {
             end = try await ExperimentProcess.run(launch, stop: experimentStop, log: log)
         } catch {
@@ -89,15 +95,11 @@ struct ExperimentRun: Sendable {
         }
         // Every periodic checkpoint has ended (ExperimentProcess waits for them): this one is the
         // last, and its time goes into the final record's own update (one round trip fewer).
-        let checkpointed = await checkpoint(artifacts, recordingTime: false)
+        let checkpointed = await finalCheckpoint(artifacts, stoppedFor: end.stoppedFor)
         let code = end.status.shellCode
         if case .workerShutdown? = end.stoppedFor {
-            // Not the experiment's fault: another worker runs it again from the start.
-            try? await records.update(key) { record in
-                if let checkpointed { record.timeLastCheckpoint = checkpointed }
-                record.status = .waiting
-                record.info["interrupted"] = .string("worker stopped at \(Date.now.timeIntervalSince1970); message returned to the queue")
-            }
+            // Not the experiment's fault: another worker runs it again, from its last checkpoint.
+            await recordHandBack(checkpointed: checkpointed)
             return .handBack(exitCode: code)
         }
         var info: [String: JSONValue] = ["exit_code": .int(Int64(code))]
@@ -138,6 +140,8 @@ struct ExperimentRun: Sendable {
         var running = experiment
         running.status = .running
         running.timeStarted = Date.now.timeIntervalSince1970
+        // A preempted attempt's reason is history now (`preempted_by` stays): this attempt has its own.
+        if running.info["reason"] == .string("preempted") { running.info["reason"] = nil }
         try await records.write(running)
     }
 
@@ -147,12 +151,14 @@ struct ExperimentRun: Sendable {
         let artifacts = ArtifactSet(experiment: experiment, layout: layout, storage: stores.storage,
                                     storageConfig: config.storage, compression: config.storage.compression)
         try await artifacts.fetchImmutable(log: log)
+        if experiment.timeLastCheckpoint != nil { try await artifacts.restoreCheckpoint(log: log) }
         try artifacts.writeMapping()
         return artifacts
     }
 
     private func launch(for experiment: Experiment, artifacts: ArtifactSet, maxDuration: StudioDuration?) -> ExperimentLaunch {
-        ExperimentLaunch(
+        unlink(preemptionFile) // an earlier attempt's notice is not this one's
+        return ExperimentLaunch(
             arguments: commandLine(for: experiment),
             environment: environment(for: experiment, artifacts: artifacts),
             workingDirectory: layout.workspace,
@@ -164,13 +170,15 @@ struct ExperimentRun: Sendable {
             checkpointInterval: (try? config.saveWorkspaceFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil },
             checkpoint: { _ = await checkpoint(artifacts) },
             metricsPath: layout.metricsFile,
-            metricsInterval: (try? config.saveMetricsFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil })
+            metricsInterval: (try? config.saveMetricsFrequency).flatMap { $0.seconds > 0 ? $0.duration : nil },
+            beforeShutdown: { pid in await prepareForShutdown(pid: pid) },
+            gpus: reservation.gpus.map(\.index))
     }
 
     /// Saves every mutable artifact that exists locally, then (unless the caller records it itself)
     /// the record's `time_last_checkpoint`. Returns that time, or nil when the checkpoint failed.
     @discardableResult
-    private func checkpoint(_ artifacts: ArtifactSet, recordingTime: Bool = true) async -> Double? {
+    func checkpoint(_ artifacts: ArtifactSet, recordingTime: Bool = true) async -> Double? {
         do {
             try await artifacts.uploadMutable(log: log)
             let now = Date.now.timeIntervalSince1970
@@ -224,6 +232,8 @@ struct ExperimentRun: Sendable {
         environment["STUDIOML_HOME"] = options.home
         environment["STUDIOML_ARTIFACT_MAPPING"] = layout.artifactMapping
         environment["PYTHONUNBUFFERED"] = "TRUE"
+        environment["STUDIOML_PREEMPTION_FILE"] = preemptionFile
+        for (name, value) in reservation.environment { environment[name] = value }
         return environment
     }
 }

@@ -24,16 +24,19 @@ struct MessageProcessor: Sendable {
     let deliveries = DeliveryCounter()
     let housekeeping: RunHousekeeping
     let rejected: RejectedMessages
+    let preemption: Preemption
 
-    init(queue: any JobQueue, options: WorkerOptions, log: WorkerLog) {
+    init(queue: any JobQueue, options: WorkerOptions, log: WorkerLog, preemption: Preemption = Preemption()) {
         self.queue = queue
+        self.preemption = preemption
         self.options = options
         self.log = log
         housekeeping = RunHousekeeping(keepRuns: options.keepRuns, cacheBytes: options.cacheBytes)
         rejected = RejectedMessages(home: options.home, limit: options.keepRejected)
     }
 
-    func process(_ message: QueueMessage, shutdown: StopSwitch) async -> MessageOutcome {
+    /// Takes `message` to an outcome, its experiment holding `reservation` (its GPUs, for one).
+    func process(_ message: QueueMessage, reservation: Reservation, shutdown: StopSwitch) async -> MessageOutcome {
         let delivery = deliveries.record(message.id, reported: message.deliveryAttempt)
         // Held from the first moment until the message is settled: settling can take as long as
         // running. Every path below ends it (`await lease.stop()`) before it settles the message.
@@ -66,7 +69,8 @@ struct MessageProcessor: Sendable {
             return await settleFailed(message, delivery: delivery, reason: reason, record: record, lease: lease)
         }
 
-        let run = ExperimentRun(key: key, message: parsed, config: config, stores: stores, options: options, log: log)
+        let run = ExperimentRun(key: key, message: parsed, config: config, stores: stores, options: options,
+                                reservation: reservation, preemption: preemption, log: log)
         switch await run.execute(shutdown: shutdown) {
         case .done(let exitCode):
             await lease.stop()

@@ -31,6 +31,14 @@ public struct WorkerOptions: Sendable {
     public var stopCheckInterval: Duration = .seconds(3)
     /// Whether to install missing requirements.
     public var pip: PipPolicy = .missing
+    /// Experiments run at once; nil is `auto` (one per GPU, else by CPUs and memory).
+    public var parallel: Int? = 1
+    /// Run experiments whose `resources_needed` this machine can never satisfy, cut down to it.
+    public var acceptUnfit = false
+    /// Sent to an experiment's process group on a preemption notice or SIGTERM, before it is stopped.
+    public var checkpointSignal: Int32?
+    /// Whether to watch GCE's and EC2 spot's preemption notices.
+    public var watchPreemption = true
     /// `$STUDIOML_HOME`: the worker's working directories (and the local store's default place).
     public var home: String
     /// The environment experiments inherit (the worker's own, normally).
