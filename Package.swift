@@ -4,6 +4,7 @@ import PackageDescription
 // One executable, `studio`, built from small targets with one-way dependencies (each arrow: "is used by"):
 //   CStudioInit → StudioInit (the PID-1 core: the C library only)
 //   StudioModel (pure values), StudioHTTP (the one HTTP client) → StudioCredentials
+//   AMQP091 (an AMQP 0-9-1 client on swift-nio; knows nothing of StudioML) → StudioQueues
 //   StudioModel, StudioHTTP, StudioCredentials, CZlib → StudioStorage, StudioQueues (siblings)
 //   StudioInit, StudioStorage, StudioQueues → StudioWorker → StudioCLI (parsing and wiring) → studio
 //   StudioModel, StudioStorage → StudioUI (the web UI, beside StudioWorker) → StudioCLI
@@ -54,8 +55,15 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
 
+        // An AMQP 0-9-1 client (frames, methods, connection and channel) for RabbitMQ queues.
+        .target(name: "AMQP091", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+
         // Job queues: the protocol and one file per backend.
-        .target(name: "StudioQueues", dependencies: ["StudioModel", "StudioCredentials", "StudioHTTP"]),
+        .target(name: "StudioQueues", dependencies: ["StudioModel", "StudioCredentials", "StudioHTTP", "AMQP091"]),
 
         // The worker loop and the experiment executor.
         .target(name: "StudioWorker", dependencies: [
@@ -84,7 +92,8 @@ let package = Package(
         .testTarget(name: "StudioStorageTests", dependencies: ["StudioStorage"]),
         .testTarget(name: "StudioHTTPTests", dependencies: ["StudioHTTP"]),
         .testTarget(name: "StudioCredentialsTests", dependencies: ["StudioCredentials"]),
-        .testTarget(name: "StudioQueuesTests", dependencies: ["StudioQueues"]),
+        .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091"]),
+        .testTarget(name: "StudioQueuesTests", dependencies: ["StudioQueues", "AMQP091"]),
         .testTarget(name: "StudioWorkerTests", dependencies: ["StudioWorker"]),
         .testTarget(name: "StudioUITests", dependencies: ["StudioUI", "StudioWorker", "StudioModel", "StudioStorage"]),
         // Runs the built `studio` binary: PID namespaces, chroots, end-to-end runs.
