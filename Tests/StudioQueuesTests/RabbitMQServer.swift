@@ -63,8 +63,7 @@ final class RabbitMQServer: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             if LoopbackPort.accepts(port) { return }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
+            if waitForChild(pid, timeout: 0) != nil {
                 throw XCTSkip("rabbitmq-server exited at once: \(tail(directory + "/server.out"))")
             }
             usleep(100_000)
@@ -75,10 +74,10 @@ final class RabbitMQServer: @unchecked Sendable {
     /// Stops the node (rabbitmqctl stop waits for it to be down), then reaps the server script.
     func stop() {
         _ = try? ctl(["stop"])
-        var status: Int32 = 0
-        let deadline = ContinuousClock.now + .seconds(30)
-        while waitpid(pid, &status, WNOHANG) == 0, ContinuousClock.now < deadline { usleep(50_000) }
-        if ContinuousClock.now >= deadline { kill(pid, SIGKILL); waitpid(pid, &status, 0) }
+        if waitForChild(pid, timeout: 30) == nil {
+            kill(pid, SIGKILL)
+            _ = waitForChild(pid, timeout: 5)
+        }
     }
 
     /// Stops and starts the node on the same directory: durable queues and persistent messages survive.
@@ -98,8 +97,7 @@ final class RabbitMQServer: @unchecked Sendable {
     func ctl(_ arguments: [String]) throws -> String {
         let output = directory + "/ctl.out"
         let child = try spawnTool(["/usr/sbin/rabbitmqctl", "-n", node] + arguments, environment: environment, output: output)
-        var status: Int32 = 0
-        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        let status = waitForChild(child, timeout: 60)
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         guard status == 0 else { throw RabbitMQServerError("rabbitmqctl \(arguments.joined(separator: " ")) failed: \(text.suffix(400))") }
         return text
@@ -163,7 +161,20 @@ private func spawnTool(_ arguments: [String], environment: [String], output: Str
 
 private func runTool(_ arguments: [String]) throws -> Int32 {
     let child = try spawnTool(arguments, environment: ["PATH=/usr/bin:/bin"], output: "/dev/null")
-    var status: Int32 = 0
-    while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-    return status
+    return waitForChild(child, timeout: 60) ?? -1
+}
+
+/// The raw wait status of a child once it has exited (nil if it still runs after `timeout` s). Where
+/// another reaper took it (IntegrationTests run ProcessSupervisor's `waitpid(-1)`), its status is lost:
+/// its end is seen in /proc and reported as 0.
+private func waitForChild(_ pid: pid_t, timeout: Double) -> Int32? {
+    let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+    while true {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == pid { return status }
+        if result < 0 && errno == ECHILD && kill(pid, 0) != 0 { return 0 }
+        if ContinuousClock.now >= deadline { return nil }
+        usleep(20_000)
+    }
 }
