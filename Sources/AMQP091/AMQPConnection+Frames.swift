@@ -74,9 +74,13 @@ extension AMQPConnection {
     }
 
     /// Writes bytes to the socket; called with the state lock held, so frames leave in the order decided.
+    /// The write itself is queued onto the event loop (tasks run in the order queued): run there and then,
+    /// a write to a dead socket would close the channel, and `fail` would take the lock held here.
     func write(_ bytes: [UInt8]) {
         guard let nio = nioChannel.withLock({ $0 }) else { return }
-        nio.writeAndFlush(nio.allocator.buffer(bytes: bytes), promise: nil)
+        nio.eventLoop.execute {
+            nio.writeAndFlush(nio.allocator.buffer(bytes: bytes), promise: nil)
+        }
     }
 
     /// One frame from the socket (on the event loop).

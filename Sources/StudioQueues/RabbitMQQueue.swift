@@ -81,7 +81,13 @@ public final class RabbitMQQueue: JobQueue {
 
     public func extendLease(_ message: QueueMessage, seconds: Int) async throws {
         try await session.perform("extend the lease on") { link in
-            guard try await link.refresh(message.receipt, lease: seconds) else {
+            let held: Bool
+            do {
+                held = try await link.refresh(message.receipt, lease: seconds)
+            } catch let error as AMQPError where error.replyCode == 404 {
+                throw QueueError(.leaseLost, "the holding queue of message \(message.id) is gone (\(error)); it may run again elsewhere")
+            }
+            guard held else {
                 throw QueueError(.leaseLost, "the lease on message \(message.id) ran out: it went back to RabbitMQ queue \(name)")
             }
         }

@@ -144,3 +144,42 @@ final class RabbitMQWorkerTests: XCTestCase {
         XCTAssertEqual(result.stderrText.split(separator: "\n").filter { $0.contains("refused the login") }.count, 1)
     }
 }
+
+/// A broker restart while an experiment runs (durable queue, `cloud.queue.persistent: true`): the worker
+/// reconnects, the experiment keeps running, its message is settled once, and nothing runs twice.
+final class RabbitMQBrokerRestartTests: XCTestCase {
+    func testABrokerRestartMidExperimentIsRiddenOut() throws {
+        let server = try RabbitMQServer()
+        defer { server.remove() }
+        let fixture = try WorkerFixture()
+        defer { fixture.tearDown() }
+        let queue = "rmq_restart\(UInt32.random(in: 0...UInt32.max))"
+        let config = fixture.root + "/config.yaml"
+        try fixture.write(config, "cloud:\n    queue:\n        rmq: \"\(server.url())\"\n        persistent: true\n")
+        try fixture.write("restart.py", """
+            import os, time
+            scratch = os.environ['E2E_SCRATCH']
+            with open(os.path.join(scratch, 'runs'), 'a') as f:
+                f.write('run\\n')
+            open(os.path.join(scratch, 'ready'), 'w').write('1')
+            while not os.path.exists(os.path.join(scratch, 'go')):
+                time.sleep(0.1)
+            print('done', flush=True)
+            """)
+        let key = try fixture.submit(["restart.py"], options: ["--config", config], queue: queue)
+        // A 60 s lease outlasts the broker's downtime (its TTL clock runs on while it restarts).
+        let worker = try fixture.start(fixture.workerArguments(["--queue", queue, "--config", config, "--lease", "60", "--timeout", "5"]))
+        XCTAssertTrue(workerWaitUntil(30) { fixture.scratchText("ready") != nil }, "the experiment never started: \(worker.stderrText)")
+        try server.restart()
+        let other = try fixture.start(fixture.workerArguments(["--queue", queue, "--config", config, "--timeout", "8"]))
+        Thread.sleep(forTimeInterval: 3)
+        try fixture.write(fixture.scratchPath("go"), "go")
+        XCTAssertEqual(worker.waitForExit(within: 60), 0, worker.stderrText)
+        XCTAssertEqual(other.waitForExit(within: 60), 0, other.stderrText)
+        XCTAssertEqual(fixture.scratchText("runs")?.split(separator: "\n").count, 1, "the experiment ran more than once")
+        XCTAssertEqual(fixture.status(key), "finished")
+        let left = try server.ctl(["list_queues", "-q", "--no-table-headers", "name", "messages"]).split(separator: "\n")
+            .filter { $0.hasPrefix(queue) }.compactMap { $0.split(whereSeparator: { $0 == "\t" || $0 == " " }).last.flatMap { Int($0) } }
+        XCTAssertEqual(left.reduce(0, +), 0, "messages left: \(left)")
+    }
+}
