@@ -75,6 +75,9 @@ printf 'import sys, time\nopen(sys.argv[1], "a").write("%%s %%.6f\\n" %% (sys.ar
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 submit() { # side queue stampfile tag
+    submit_once "$@" || { echo "$1's submitter failed; its stderr:" >&2; tail -n 20 "$work/submit.err" >&2; exit 1; }
+}
+submit_once() {
     if [ "$1" = ours ]; then
         (cd "$work/ws" && STUDIOML_HOME=$work/sub-home "$STUDIO" run --config "$work/config.yaml" --queue "$2" stamp.py "$3" "$4" >/dev/null 2>>"$work/submit.err")
     else
