@@ -5,6 +5,7 @@ import PackageDescription
 //   CStudioInit, StudioThreads (the one thread helper: Glibc only) → StudioInit (the PID-1 core: the C library only)
 //   StudioThreads → StudioQueues, StudioWorker, StudioCLI (blocking waits off the cooperative pool)
 //   StudioModel (pure values), StudioHTTP (the one HTTP client) → StudioCredentials
+//   AMQP091 (an AMQP 0-9-1 client on swift-nio; knows nothing of StudioML) → StudioQueues
 //   StudioModel, StudioHTTP, StudioCredentials, CZlib → StudioStorage, StudioQueues (siblings)
 //   StudioInit, StudioStorage, StudioQueues → StudioWorker → StudioCLI (parsing and wiring) → studio
 //   StudioModel, StudioStorage → StudioUI (the web UI, beside StudioWorker) → StudioCLI
@@ -58,8 +59,15 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
 
+        // An AMQP 0-9-1 client (frames, methods, connection and channel) for RabbitMQ queues.
+        .target(name: "AMQP091", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+
         // Job queues: the protocol and one file per backend.
-        .target(name: "StudioQueues", dependencies: ["StudioModel", "StudioCredentials", "StudioHTTP", "StudioThreads"]),
+        .target(name: "StudioQueues", dependencies: ["StudioModel", "StudioCredentials", "StudioHTTP", "StudioThreads", "AMQP091"]),
 
         // The worker loop and the experiment executor.
         .target(name: "StudioWorker", dependencies: [
@@ -91,7 +99,8 @@ let package = Package(
         .testTarget(name: "StudioThreadsTests", dependencies: ["StudioThreads"]),
         .testTarget(name: "StudioCLITests", dependencies: ["StudioCLI"]),
         .testTarget(name: "StudioCredentialsTests", dependencies: ["StudioCredentials"]),
-        .testTarget(name: "StudioQueuesTests", dependencies: ["StudioQueues"]),
+        .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091"]),
+        .testTarget(name: "StudioQueuesTests", dependencies: ["StudioQueues", "AMQP091"]),
         .testTarget(name: "StudioWorkerTests", dependencies: ["StudioWorker"]),
         .testTarget(name: "StudioUITests", dependencies: ["StudioUI", "StudioWorker", "StudioModel", "StudioStorage"]),
         // Runs the built `studio` binary: PID namespaces, chroots, end-to-end runs.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the libFuzzer targets in Fuzz/ into .build-fuzz/ and runs each for N seconds (default 60):
-#   scripts/fuzz.sh [seconds-per-target] [target…]      targets: tar gzip-tar json yaml ini message xml resources
+#   scripts/fuzz.sh [seconds-per-target] [target…]      targets: tar gzip-tar json yaml ini message xml resources amqp
 # Each target is compiled with `swiftc -sanitize=fuzzer,address` from the parser sources it needs (not
 # through SwiftPM, whose other targets drag in swift-crypto and AsyncHTTPClient). Fuzz/corpus/<target>/
 # holds the committed seeds; new corpus entries go to a scratch copy under .build-fuzz/corpus/, never
@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-tar gzip-tar json yaml ini message xml resources}
+targets=${*:-tar gzip-tar json yaml ini message xml resources amqp}
 root=$(pwd)
 out=$root/.build-fuzz
 export PATH="${SWIFT_BIN:-/opt/swift/usr/bin}:$PATH"
@@ -26,6 +26,10 @@ tar_sources="$root/Sources/StudioStorage/Tar/ArchiveInput.swift $root/Sources/St
     $root/Sources/StudioStorage/Tar/TarError.swift $root/Sources/StudioStorage/Tar/Extraction.swift $root/Sources/StudioStorage/Tar/ExtractableLink.swift
     $root/Sources/StudioStorage/Tar/FileTree.swift $root/Sources/StudioStorage/Posix.swift
     $root/Sources/StudioStorage/ObjectStore.swift $root/Fuzz/support/TarHarness.swift"
+# The AMQP 0-9-1 codec (no swift-nio): frames, methods, field tables, content headers, URLs.
+amqp_codec="$root/Sources/AMQP091/AMQPWire.swift $root/Sources/AMQP091/AMQPTable.swift $root/Sources/AMQP091/AMQPMethod.swift
+    $root/Sources/AMQP091/AMQPMethodCoding.swift $root/Sources/AMQP091/AMQPFrame.swift $root/Sources/AMQP091/AMQPProperties.swift
+    $root/Sources/AMQP091/AMQPContentAssembler.swift $root/Sources/AMQP091/AMQPURL.swift $root/Sources/AMQP091/AMQPError.swift"
 
 # The tar code imports the CZlib C target: a module map for its header, and its shim compiled with clang.
 czlib() {
@@ -71,6 +75,8 @@ build() {
         resources)
             swiftc $flags -module-name Fuzzed -o "$binary" Fuzz/resources.swift Sources/StudioWorker/GPUList.swift \
                 Sources/StudioWorker/CgroupLimits.swift Sources/StudioWorker/ProcFiles.swift ;;
+        amqp)
+            swiftc $flags -module-name Fuzzed -o "$binary" Fuzz/amqp.swift $amqp_codec ;;
         *) echo "unknown fuzz target '$name'" >&2; exit 2 ;;
     esac
 }

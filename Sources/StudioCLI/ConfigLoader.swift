@@ -21,12 +21,13 @@ enum ConfigLoader {
 
 extension ConfigLoader {
     /// Opens the queue `name` selects, with what the config says about it: an SQS queue takes
-    /// `cloud.queue.sqs.credentials.aws` from the config (for the submitter's and the worker's
-    /// `--config` alike), every other queue the process environment.
+    /// `cloud.queue.sqs.credentials.aws` from the config, a RabbitMQ queue `cloud.queue.rmq` and
+    /// `cloud.queue.persistent` (for the submitter's and the worker's `--config` alike), every other queue the process environment.
     static func openQueue(_ name: String, home: String, config: StudioConfig) throws -> any JobQueue {
         if name.hasPrefix("sqs_") || name.hasPrefix("ec2_") {
             return try SQSQueue(name: name, settings: SQSQueue.settings(fromConfig: config.source))
         }
+        if name.hasPrefix("rmq_") { return try RabbitMQQueue(name: name, config: config.source) }
         return try QueueSelector.open(name, home: home)
     }
 }

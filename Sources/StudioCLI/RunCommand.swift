@@ -122,12 +122,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let jobQueue: any JobQueue
         do {
-            // The submitter's config may carry the SQS credentials (cloud.queue.sqs.credentials.aws).
-            if queue.hasPrefix("sqs_") || queue.hasPrefix("ec2_") {
-                jobQueue = try SQSQueue(name: queue, settings: SQSQueue.settings(fromConfig: studioConfig.source))
-            } else {
-                jobQueue = try QueueSelector.open(queue, home: home)
-            }
+            // The submitter's config may carry the SQS credentials or the RabbitMQ URL.
+            jobQueue = try ConfigLoader.openQueue(queue, home: home, config: studioConfig)
         } catch {
             log.error("\(error)")
             throw ExitCode(RemoteWorker.ExitCode.configuration)

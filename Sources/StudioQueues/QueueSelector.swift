@@ -10,7 +10,7 @@ public enum QueueSelector {
             return try SQSQueue(name: name)
         }
         if name.hasPrefix("rmq_") {
-            throw QueueError(.unusable, "queue \(name) is a RabbitMQ queue, which studio does not support; use a local, SQS (sqs_…) or Pub/Sub queue")
+            return try RabbitMQQueue(name: name, config: nil)
         }
         return try PubSubQueue.fromProcessEnvironment(name: name)
     }

@@ -1,0 +1,1 @@
+../StudioQueuesTests/RabbitMQServer.swift
