@@ -17,6 +17,8 @@ struct UIRouter: Sendable {
     let access: UIAccess
     /// Where artifacts from a remote store are staged while they stream out.
     let scratch: String
+    /// The charts' data, cached per experiment.
+    let scalars: ExperimentScalars
 
     static let defaultLogTail = 64 * 1024
     static let defaultLogLimit = 256 * 1024
@@ -81,6 +83,9 @@ struct UIRouter: Sendable {
         case "log" where rest.count == 2:
             try requireMethod(.GET)
             return try await log(key, request.parameters)
+        case "scalars" where rest.count == 2:
+            try requireMethod(.GET)
+            return try await scalarRoute(key, request.parameters)
         case "artifacts" where rest.count == 3:
             try requireMethod(.GET)
             return try await artifact(key, tag: rest[2])

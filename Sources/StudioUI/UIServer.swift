@@ -71,7 +71,9 @@ public final class UIServer: Sendable {
         let catalog = ExperimentCatalog(database: configuration.database)
         Task { await catalog.warm() } // while the browser is still on its way
         let router = UIRouter(database: configuration.database, storage: configuration.storage, control: configuration.control,
-                              catalog: catalog, access: UIAccess(token: configuration.token), scratch: configuration.scratch)
+                              catalog: catalog, access: UIAccess(token: configuration.token), scratch: configuration.scratch,
+                              scalars: ExperimentScalars(storage: configuration.storage, control: configuration.control,
+                                                         scratch: configuration.scratch))
         return UIServer(listener: listener, router: router, port: listener.channel.localAddress?.port ?? configuration.port)
     }
 

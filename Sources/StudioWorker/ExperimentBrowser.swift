@@ -86,6 +86,12 @@ public struct ExperimentBrowser: Sendable {
         return readFile(scratch + "/output", from: offset) ?? []
     }
 
+    /// Where artifact `tag` of `key` is while a worker on this machine runs it (nil when it is not here).
+    public func liveArtifactPath(_ key: String, tag: String) -> String? {
+        let path = RunLayout(home: home, key: key).path(for: tag)
+        return access(path, F_OK) == 0 ? path : nil
+    }
+
     private func readFile(_ path: String, from offset: Int) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
