@@ -124,6 +124,16 @@ final class TensorBoardReaderTests: XCTestCase {
             let cpu = try fixture.json("/api/experiments/tb1/scalars?tag=_metrics/cpu")
             XCTAssertEqual((cpu["points"] as? [[Double]])?.map { $0[2] }, [5, 7])
             XCTAssertEqual(try fixture.request("GET", "/api/experiments/tb1/scalars?max_points=x").status, 400)
+            // `--metric train/loss:min` fills the list's metric column with that tag's minimum.
+            try await fixture.putExperiment("tb1", status: "finished", extra: ["metric": "train/loss:min", "artifacts": .object([
+                "tb": .object(["key": .string("experiments/tb1/tb.tar"), "mutable": true]),
+            ])])
+            let rows = try XCTUnwrap(try fixture.json("/api/experiments")["rows"] as? [[String: Any]])
+            let metric = try XCTUnwrap(rows.first?["metric_value"] as? [String: Any])
+            XCTAssertEqual(metric["tag"] as? String, "train/loss")
+            XCTAssertEqual(metric["mode"] as? String, "min")
+            XCTAssertEqual(try XCTUnwrap(metric["value"] as? Double), 0.2, accuracy: 1e-6)
+            XCTAssertEqual(try XCTUnwrap(metric["max"] as? Double), 1, accuracy: 1e-6)
             XCTAssertEqual(try fixture.request("GET", "/api/experiments/none/scalars").status, 404)
         } catch {
             await fixture.tearDown()
