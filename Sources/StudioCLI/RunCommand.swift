@@ -135,6 +135,9 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let key = try await interruption.run { [submission] in try await submitter.submit(submission, to: jobQueue, interruption: interruption) }
             print(key)
+            if let page = UIPageAddress.experiment(key, environment: environment, config: studioConfig.json) {
+                printError("studio run: follow it at \(page)") // stdout stays the key alone, for scripts
+            }
         } catch let error as SubmissionInterrupted {
             log.error("studio run \(error)")
             throw ExitCode(error.exitCode)
