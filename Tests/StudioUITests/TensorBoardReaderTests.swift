@@ -2,6 +2,7 @@ import Foundation
 @testable import StudioUI
 import StudioStorage
 import StudioModel
+import StudioCredentials
 import XCTest
 
 final class TensorBoardReaderTests: XCTestCase {
@@ -12,6 +13,8 @@ final class TensorBoardReaderTests: XCTestCase {
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    override class func tearDown() { SharedMoto.stop() }
 
     private func realFile() throws -> [UInt8] {
         Array(try Data(contentsOf: URL(fileURLWithPath: try TensorBoardWriter.write(into: directory + "/tb"))))
@@ -96,7 +99,18 @@ final class TensorBoardReaderTests: XCTestCase {
 
     /// The scalars API over a stored `tb` artifact (a tar in storage) and `_metrics`, as the worker checkpoints them.
     func testScalarsAPIReadsTheStoredArtifacts() async throws {
-        let fixture = try await UIFixture()
+        try await checkScalarsAPI(try await UIFixture())
+    }
+
+    /// The same over moto's S3: list, scalars and the metric column read through the S3 client.
+    func testScalarsAPIOverS3() async throws {
+        let moto = try SharedMoto.get()
+        let store = S3ObjectStore(bucket: "studio-ui-\(UInt32.random(in: 0...UInt32.max))", endpoint: moto.endpoint,
+                                  chain: try AWSCredentialChain(environment: moto.environment))
+        try await checkScalarsAPI(try await UIFixture(remote: store))
+    }
+
+    private func checkScalarsAPI(_ fixture: UIFixture) async throws {
         do {
             _ = try TensorBoardWriter.write(into: directory + "/tb/train")
             try await fixture.store.upload("experiments/tb1/tb.tar", fromFile: try Self.tar(directory + "/tb", in: directory))
