@@ -77,6 +77,7 @@ public struct ExperimentBrowser: Sendable {
     public func output(_ key: String, from offset: Int) async throws -> [UInt8] {
         let live = RunLayout(home: home, key: key).outputFile
         if let bytes = readFile(live, from: offset) { return bytes }
+        if let bytes = try await LiveLogReader.read(stores.storage, key: key, from: offset) { return bytes }
         // One directory per call: the web UI reads several logs at once.
         let scratch = home + "/tmp/logs-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
