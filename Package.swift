@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091"]),
         .testTarget(name: "StudioQueuesTests", dependencies: ["StudioQueues", "AMQP091"]),
         .testTarget(name: "StudioWorkerTests", dependencies: ["StudioWorker"]),
-        .testTarget(name: "StudioUITests", dependencies: ["StudioUI", "StudioWorker", "StudioModel", "StudioStorage"]),
+        .testTarget(name: "StudioUITests", dependencies: ["StudioUI", "StudioWorker", "StudioModel", "StudioStorage", "StudioCredentials", "StudioHTTP"]),
         // Runs the built `studio` binary: PID namespaces, chroots, end-to-end runs.
         .testTarget(name: "IntegrationTests", dependencies: ["studio", "StudioInit", "StudioModel"],
                     exclude: ["ui_browser_test.py"]),

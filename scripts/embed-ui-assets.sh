@@ -12,7 +12,7 @@ delimiter='####'
     echo
     echo '/// The web UI'"'"'s files, embedded at build time.'
     echo 'enum EmbeddedAssets {'
-    for entry in indexHTML:index.html appJS:app.js appCSS:app.css; do
+    for entry in indexHTML:index.html appJS:app.js chartsJS:charts.js appCSS:app.css; do
         name=${entry%%:*} file=$assets/${entry#*:}
         # A raw literal ends at """#### and interpolates at \####(: neither may occur in the file.
         if grep -qF "\"\"\"$delimiter" "$file" || grep -qF "\\$delimiter" "$file" || grep -q $'\r' "$file"; then

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the libFuzzer targets in Fuzz/ into .build-fuzz/ and runs each for N seconds (default 60):
-#   scripts/fuzz.sh [seconds-per-target] [target…]      targets: tar gzip-tar json yaml ini message xml resources amqp
+#   scripts/fuzz.sh [seconds-per-target] [target…]      targets: tar gzip-tar json yaml ini message xml resources amqp tensorboard
 # Each target is compiled with `swiftc -sanitize=fuzzer,address` from the parser sources it needs (not
 # through SwiftPM, whose other targets drag in swift-crypto and AsyncHTTPClient). Fuzz/corpus/<target>/
 # holds the committed seeds; new corpus entries go to a scratch copy under .build-fuzz/corpus/, never
@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-tar gzip-tar json yaml ini message xml resources amqp}
+targets=${*:-tar gzip-tar json yaml ini message xml resources amqp tensorboard}
 root=$(pwd)
 out=$root/.build-fuzz
 export PATH="${SWIFT_BIN:-/opt/swift/usr/bin}:$PATH"
@@ -77,6 +77,9 @@ build() {
                 Sources/StudioWorker/CgroupLimits.swift Sources/StudioWorker/ProcFiles.swift ;;
         amqp)
             swiftc $flags -module-name Fuzzed -o "$binary" Fuzz/amqp.swift $amqp_codec ;;
+        tensorboard)
+            swiftc $flags -module-name Fuzzed -o "$binary" Fuzz/tensorboard.swift Fuzz/support/TensorBoardFuzzing.swift \
+                Sources/StudioUI/TensorBoard/*.swift ;;
         *) echo "unknown fuzz target '$name'" >&2; exit 2 ;;
     esac
 }

@@ -54,6 +54,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Do not start the experiment once this long has passed since submission.", valueName: "duration"))
     var lifetime: String?
 
+    @Option(name: .long, help: ArgumentHelp("The TensorBoard tag the UI's list shows: its last value, or its min or max.", valueName: "name[:min|:max]"))
+    var metric: String?
+
     @Option(name: .long, help: ArgumentHelp("Save PATH as artifact TAG at checkpoints; repeatable.", valueName: "path:tag"))
     var capture: [String] = []
 
@@ -89,6 +92,9 @@ struct RunCommand: AsyncParsableCommand {
         for pair in capture + captureOnce where splitCapture(pair) == nil {
             throw ValidationError("--capture takes PATH:TAG, got \(pair)")
         }
+        if let metric, metric.isEmpty || metric.hasPrefix(":") || (metric.contains(":") && !metric.hasSuffix(":min") && !metric.hasSuffix(":max")) {
+            throw ValidationError("--metric takes NAME, NAME:min or NAME:max, got '\(metric)'")
+        }
     }
 
     func run() async throws {
@@ -108,6 +114,7 @@ struct RunCommand: AsyncParsableCommand {
         submission.experimentName = experiment
         submission.project = project
         submission.maxDuration = maxDuration
+        submission.metric = metric
         submission.lifetime = lifetime
         submission.captures = capture.compactMap(splitCapture)
         submission.capturesOnce = captureOnce.compactMap(splitCapture)
@@ -135,6 +142,9 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let key = try await interruption.run { [submission] in try await submitter.submit(submission, to: jobQueue, interruption: interruption) }
             print(key)
+            if let page = UIPageAddress.experiment(key, environment: environment, config: studioConfig.json) {
+                printError("studio run: follow it at \(page)") // stdout stays the key alone, for scripts
+            }
         } catch let error as SubmissionInterrupted {
             log.error("studio run \(error)")
             throw ExitCode(error.exitCode)

@@ -58,4 +58,22 @@ struct BrowserControl: ExperimentControl {
     func requestStop(_ key: String) async throws -> ExperimentStatus? { try await browser.requestStop(key) }
     func delete(_ key: String) async throws -> ExperimentStatus? { try await browser.delete(key) }
     func output(_ key: String, from offset: Int) async throws -> [UInt8] { try await browser.output(key, from: offset) }
+    func liveArtifactPath(_ key: String, tag: String) -> String? { browser.liveArtifactPath(key, tag: tag) }
+}
+
+/// The web page of one experiment when a UI address is configured: `$STUDIO_UI_URL`, else the config's
+/// `ui_url` (e.g. `http://studio-ui.example:5000/`). `studio run` prints it after submitting.
+enum UIPageAddress {
+    static func experiment(_ key: String, environment: [String: String], config: JSONObject) -> String? {
+        let configured = environment["STUDIO_UI_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? config["ui_url"]?.stringValue
+        guard var base = configured, base.hasPrefix("http://") || base.hasPrefix("https://") else { return nil }
+        if !base.hasSuffix("/") { base += "/" }
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~".utf8)
+        let encoded = key.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : "%" + String($0, radix: 16, uppercase: true).leftPadded(2) }.joined()
+        return base + "#/e/" + encoded
+    }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -12,6 +12,7 @@ enum EmbeddedAssets {
 <title>studio</title>
 <link rel="stylesheet" href="app.css">
 <script src="app.js" defer></script>
+<script src="charts.js" defer></script>
 </head>
 <body>
 <header>
@@ -33,6 +34,7 @@ enum EmbeddedAssets {
       <span class="spacer"></span>
       <button type="button" id="bulk-stop" disabled>Stop selected</button>
       <button type="button" id="bulk-delete" disabled>Delete selected</button>
+      <button type="button" id="bulk-compare" disabled>Compare selected</button>
     </form>
     <div class="table-wrap">
       <table id="experiments">
@@ -73,6 +75,13 @@ enum EmbeddedAssets {
     <dl id="d-fields" class="fields"></dl>
     <h2>Artifacts</h2>
     <table id="d-artifacts" class="artifacts"><thead><tr><th>Tag</th><th>Size</th><th>Location</th><th></th></tr></thead><tbody></tbody></table>
+    <h2>Charts <span id="charts-state" class="muted"></span></h2>
+    <form id="compare-form" class="filters" autocomplete="off">
+      <label>Compare with <input id="compare" type="text" placeholder="other experiment keys, comma-separated" size="48"></label>
+      <button type="submit">Compare</button>
+      <span id="charts-legend" class="legend"></span>
+    </form>
+    <div id="charts" class="charts"></div>
     <h2>Log <span id="log-state" class="muted"></span></h2>
     <button type="button" id="log-earlier" hidden>Load earlier</button>
     <pre id="log" class="log" tabindex="0"></pre>
@@ -123,6 +132,12 @@ function fmtSize(n) {
   let i = 0;
   while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
   return (i ? n.toFixed(1) : String(n)) + " " + units[i];
+}
+
+function fmtNumber(v) {
+  if (v === null || v === undefined) return "";
+  const a = Math.abs(v);
+  return a !== 0 && (a >= 1e6 || a < 1e-3) ? v.toExponential(3) : String(Math.round(v * 1e4) / 1e4);
 }
 
 function badge(status) {
@@ -280,13 +295,24 @@ function fillRow(tr, row) {
   if (row.status === "running" && row.time_started) runTime.dataset.started = row.time_started;
   tr.appendChild(runTime);
   tr.appendChild(el("td", null, row.exit_code === null || row.exit_code === undefined ? "" : row.exit_code));
-  tr.appendChild(el("td", null, row.metric || ""));
+  tr.appendChild(metricCell(row));
+}
+
+// `--metric loss:min` shows "loss min 0.25"; the cell's title holds the tag's min, max and last.
+function metricCell(row) {
+  const m = row.metric_value;
+  if (!m) return el("td", null, row.metric || "");
+  const shown = m.value === null || m.value === undefined ? "–" : fmtNumber(m.value);
+  const cell = el("td", "metric" + (m.malformed ? " malformed" : ""), `${m.tag} ${m.mode === "last" ? "" : m.mode + " "}${shown}`);
+  cell.title = m.malformed ? "malformed: " + m.malformed : `min ${fmtNumber(m.min)}, max ${fmtNumber(m.max)}, last ${fmtNumber(m.last)} (${m.count || 0} points)`;
+  return cell;
 }
 
 function updateBulkButtons() {
   const none = list.selected.size === 0;
   $("bulk-stop").disabled = none;
   $("bulk-delete").disabled = none;
+  $("bulk-compare").disabled = none;
   const boxes = $("rows").querySelectorAll("input[type=checkbox]");
   $("select-all").checked = boxes.length > 0 && Array.from(boxes).every((b) => b.checked);
 }
@@ -357,6 +383,10 @@ function setupList() {
   $("page-size").addEventListener("change", (e) => { list.limit = Number(e.target.value); list.offset = 0; restart(true); });
   $("bulk-stop").addEventListener("click", () => bulk("stop"));
   $("bulk-delete").addEventListener("click", () => bulk("delete"));
+  $("bulk-compare").addEventListener("click", () => {
+    const keys = Array.from(list.selected);
+    if (keys.length) location.hash = experimentHash(keys[0], keys.slice(1));
+  });
   updateSortHeaders();
 }
 
@@ -532,10 +562,11 @@ function setupDetail() {
 // ---- routing ----
 
 function route() {
-  const match = location.hash.match(/^#\/e\/(.+)$/);
+  const match = location.hash.match(/^#\/e\/([^?]+)(?:\?vs=(.*))?$/);
   clearInterval(list.timer); list.timer = null;
   clearInterval(detail.timer); detail.timer = null;
   stopLog();
+  stopCharts();
   banner("");
   if (match) {
     $("list-view").hidden = true;
@@ -546,6 +577,7 @@ function route() {
     refreshDetail();
     detail.timer = setInterval(refreshDetail, POLL_MS);
     startLog(detail.key);
+    startCharts(detail.key, (match[2] || "").split(",").filter(Boolean).map(decodeURIComponent));
   } else {
     detail.key = null;
     $("detail-view").hidden = true;
@@ -558,9 +590,162 @@ function route() {
 document.addEventListener("DOMContentLoaded", () => {
   setupList();
   setupDetail();
+  setupCharts();
   window.addEventListener("hashchange", route);
   route();
 });
+
+"""####
+
+    /// Sources/StudioUI/Assets/charts.js
+    static let chartsJS: StaticString = ####"""
+// studio ui: the experiment page's charts. Hand-written SVG, no libraries. One chart per tag (TensorBoard
+// scalars from the `tb` artifact, the worker's `_metrics` samples), each line one experiment: the page's own
+// and those it is compared with. The server thins each series (max_points, min/max kept); a poll fetches
+// again only the series whose count or last value changed. Tags and keys reach the page as textContent.
+"use strict";
+
+const CHART_POLL_MS = 3000;
+const CHART_POINTS = 600;
+const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#4d7c0f"];
+const SVG = "http://www.w3.org/2000/svg";
+const charts = { keys: [], timer: null, busy: false, nodes: new Map(), seen: new Map(), data: new Map() };
+
+function svg(tag, attributes) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, String(value));
+  return node;
+}
+
+function startCharts(key, others) {
+  stopCharts();
+  charts.keys = [key].concat(others.filter((k) => k && k !== key));
+  charts.nodes = new Map(); charts.seen = new Map(); charts.data = new Map();
+  $("charts").replaceChildren();
+  $("charts-state").textContent = "";
+  $("compare").value = others.join(", ");
+  const legend = $("charts-legend");
+  legend.replaceChildren();
+  charts.keys.forEach((k, i) => {
+    const item = el("span", "legend-item", k);
+    item.style.borderColor = COLORS[i % COLORS.length];
+    legend.appendChild(item);
+  });
+  pollCharts();
+  charts.timer = setInterval(pollCharts, CHART_POLL_MS);
+}
+
+function stopCharts() {
+  if (charts.timer) clearInterval(charts.timer);
+  charts.timer = null;
+  charts.keys = [];
+}
+
+async function pollCharts() {
+  if (charts.busy || !charts.keys.length) return;
+  charts.busy = true;
+  const keys = charts.keys;
+  try {
+    const problems = [];
+    const changed = new Set();
+    for (const key of keys) {
+      let answer;
+      try { answer = await api(keyPath(key) + "/scalars"); } catch (e) { problems.push(`${key}: ${e.message}`); continue; }
+      for (const line of answer.malformed || []) problems.push(`${key}: malformed ${line}`);
+      for (const summary of answer.tags || []) {
+        const id = key + "\u0000" + summary.tag;
+        const signature = `${summary.count}:${summary.last}`;
+        if (charts.seen.get(id) === signature) continue;
+        const series = await api(keyPath(key) + "/scalars?tag=" + encodeURIComponent(summary.tag) + "&max_points=" + CHART_POINTS);
+        if (keys !== charts.keys) return;
+        charts.seen.set(id, signature);
+        if (!charts.data.has(summary.tag)) charts.data.set(summary.tag, new Map());
+        charts.data.get(summary.tag).set(key, series.points || []);
+        changed.add(summary.tag);
+      }
+    }
+    if (keys !== charts.keys) return;
+    $("charts-state").textContent = problems.join("; ");
+    $("charts-state").className = problems.length ? "malformed" : "muted";
+    const tags = Array.from(charts.data.keys()).sort((a, b) => (a.startsWith("_metrics/") - b.startsWith("_metrics/")) || (a < b ? -1 : a > b ? 1 : 0));
+    if (!tags.length && !problems.length) $("charts-state").textContent = "no scalars yet";
+    for (const tag of tags) if (changed.has(tag)) drawChart(tag, tags);
+  } catch (e) {
+    $("charts-state").textContent = e.message;
+  } finally {
+    charts.busy = false;
+  }
+}
+
+// The chart of `tag`, created in tag order the first time.
+function chartNode(tag, tags) {
+  let node = charts.nodes.get(tag);
+  if (node) return node;
+  node = el("figure", "chart");
+  node.dataset.tag = tag;
+  node.appendChild(el("figcaption", null, tag));
+  node.appendChild(svg("svg", { viewBox: "0 0 420 180", role: "img" }));
+  node.appendChild(el("div", "readout muted", "\u00a0"));
+  charts.nodes.set(tag, node);
+  const after = tags.slice(tags.indexOf(tag) + 1).map((t) => charts.nodes.get(t)).find(Boolean);
+  $("charts").insertBefore(node, after || null);
+  return node;
+}
+
+function drawChart(tag, tags) {
+  const node = chartNode(tag, tags);
+  const byTime = tag.startsWith("_metrics/"); // samples: x is the wall time; scalars: the step
+  const lines = charts.keys.map((key, i) => ({ key, color: COLORS[i % COLORS.length], points: (charts.data.get(tag).get(key) || []).filter((p) => p[2] !== null) }));
+  const all = lines.flatMap((l) => l.points);
+  const xOf = (p) => (byTime ? p[1] : p[0]);
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (const p of all) { x0 = Math.min(x0, xOf(p)); x1 = Math.max(x1, xOf(p)); y0 = Math.min(y0, p[2]); y1 = Math.max(y1, p[2]); }
+  if (x1 === x0) { x0 -= 1; x1 += 1; }
+  if (y1 === y0) { y0 -= 1; y1 += 1; }
+  const [left, right, top, bottom] = [56, 412, 8, 160];
+  const sx = (x) => left + ((x - x0) / (x1 - x0)) * (right - left);
+  const sy = (y) => bottom - ((y - y0) / (y1 - y0)) * (bottom - top);
+  const plot = node.querySelector("svg");
+  plot.replaceChildren(svg("rect", { x: left, y: top, width: right - left, height: bottom - top, class: "frame" }));
+  const label = (x, y, text, anchor) => { const t = svg("text", { x, y, "text-anchor": anchor }); t.textContent = text; plot.appendChild(t); };
+  if (all.length) {
+    label(left - 4, top + 8, fmtNumber(y1), "end");
+    label(left - 4, bottom, fmtNumber(y0), "end");
+    label(left, bottom + 14, byTime ? fmtTime(x0).slice(11) : fmtNumber(x0), "start");
+    label(right, bottom + 14, byTime ? fmtTime(x1).slice(11) : fmtNumber(x1), "end");
+  }
+  for (const line of lines) {
+    if (!line.points.length) continue;
+    const d = line.points.map((p) => `${sx(xOf(p)).toFixed(1)},${sy(p[2]).toFixed(1)}`).join(" ");
+    plot.appendChild(svg(line.points.length > 1 ? "polyline" : "circle", line.points.length > 1
+      ? { points: d, fill: "none", stroke: line.color, "stroke-width": 1.5 }
+      : { cx: sx(xOf(line.points[0])), cy: sy(line.points[0][2]), r: 3, fill: line.color }));
+  }
+  plot.onmousemove = (e) => {
+    const box = plot.getBoundingClientRect();
+    const x = x0 + ((e.clientX - box.left) / box.width * 420 - left) / (right - left) * (x1 - x0);
+    const parts = [];
+    for (const line of lines) {
+      let best = null;
+      for (const p of line.points) if (!best || Math.abs(xOf(p) - x) < Math.abs(xOf(best) - x)) best = p;
+      if (best) parts.push(`${line.key}: ${fmtNumber(best[2])} @ ${byTime ? fmtTime(best[1]) : "step " + best[0]}`);
+    }
+    node.querySelector(".readout").textContent = parts.join("   ") || "\u00a0";
+  };
+}
+
+function setupCharts() {
+  $("compare-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const others = $("compare").value.split(/[\s,]+/).filter(Boolean);
+    location.hash = experimentHash(detail.key, others);
+  });
+}
+
+// `#/e/<key>` or `#/e/<key>?vs=<other>,<other>` (each key percent-encoded, so "?" and "," are separators).
+function experimentHash(key, others) {
+  return "#/e/" + encodeURIComponent(key) + (others.length ? "?vs=" + others.map(encodeURIComponent).join(",") : "");
+}
 
 """####
 
@@ -604,6 +789,15 @@ a { color: var(--accent); }
 .actions { display: flex; gap: .5em; }
 .log { height: 24em; overflow: auto; background: #0f172a; color: #e2e8f0; padding: .5em; margin: 0; font: 12px/1.35 ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap; word-break: break-all; }
 .record { max-height: 30em; overflow: auto; background: var(--head); padding: .5em; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: .5em 1em; }
+.chart { margin: 0; border: 1px solid var(--line); padding: .3em; }
+.chart figcaption { font-weight: 600; word-break: break-all; }
+.chart svg { width: 100%; height: auto; display: block; }
+.chart .frame { fill: none; stroke: var(--line); }
+.chart text { font-size: 10px; fill: var(--muted); }
+.readout { font-size: 12px; white-space: pre; overflow: hidden; text-overflow: ellipsis; }
+.legend { display: flex; gap: .5em; flex-wrap: wrap; }
+.legend-item { border-left: 4px solid; padding-left: .3em; }
 
 """####
 

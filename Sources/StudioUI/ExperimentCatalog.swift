@@ -51,7 +51,7 @@ actor ExperimentCatalog {
         let task = Task { await self.refresh() }
         running = task
         await task.value
-        running = nil
+        if running == task { running = nil }
     }
 
     /// Forgets what it knows of `key`'s record so the next refresh re-reads it, and makes that refresh happen now.
@@ -66,15 +66,18 @@ actor ExperimentCatalog {
         let asked = ContinuousClock.now
         while true {
             if let lastRefresh, asked - lastRefresh < maxAge { return }
-            if let running {
-                await running.value
+            if let joined = running {
+                await joined.value
+                // Awaiting a finished task does not suspend: whoever started it may not have run since to
+                // clear it, so clear it here, or this loop would spin on the actor forever.
+                if running == joined { running = nil }
                 continue
             }
             let started = ContinuousClock.now
             let task = Task { await self.refresh() }
             running = task
             await task.value
-            running = nil
+            if running == task { running = nil }
             lastRefresh = started
         }
     }

@@ -13,4 +13,12 @@ public protocol ExperimentControl: Sendable {
     /// The `output` artifact's bytes from `offset` on: the live file when the worker runs on this machine,
     /// else the last checkpoint's `output.tar`.
     func output(_ key: String, from offset: Int) async throws -> [UInt8]
+    /// Where artifact `tag` of `key` lives while a worker on this machine runs it; nil when not here.
+    func liveArtifactPath(_ key: String, tag: String) -> String?
+}
+
+extension ExperimentControl {
+    /// Where artifact `tag` of `key` lives while a worker on this machine runs it; nil when it is not
+    /// here (the UI then reads the last checkpoint from storage).
+    public func liveArtifactPath(_ key: String, tag: String) -> String? { nil }
 }

@@ -17,6 +17,10 @@ struct UIRouter: Sendable {
     let access: UIAccess
     /// Where artifacts from a remote store are staged while they stream out.
     let scratch: String
+    /// The charts' data, cached per experiment.
+    let scalars: ExperimentScalars
+    /// The list's metric column (`--metric`), cached per experiment.
+    let metrics: MetricColumn
 
     static let defaultLogTail = 64 * 1024
     static let defaultLogLimit = 256 * 1024
@@ -48,6 +52,8 @@ struct UIRouter: Sendable {
             return asset(EmbeddedAssets.indexHTML, type: "text/html; charset=utf-8")
         case (.GET, "app.js") where segments.count == 1:
             return asset(EmbeddedAssets.appJS, type: "text/javascript; charset=utf-8")
+        case (.GET, "charts.js") where segments.count == 1:
+            return asset(EmbeddedAssets.chartsJS, type: "text/javascript; charset=utf-8")
         case (.GET, "app.css") where segments.count == 1:
             return asset(EmbeddedAssets.appCSS, type: "text/css; charset=utf-8")
         case (_, "api") where segments.count >= 2 && segments[1] == "experiments":
@@ -81,6 +87,9 @@ struct UIRouter: Sendable {
         case "log" where rest.count == 2:
             try requireMethod(.GET)
             return try await log(key, request.parameters)
+        case "scalars" where rest.count == 2:
+            try requireMethod(.GET)
+            return try await scalarRoute(key, request.parameters)
         case "artifacts" where rest.count == 3:
             try requireMethod(.GET)
             return try await artifact(key, tag: rest[2])
@@ -118,7 +127,7 @@ struct UIRouter: Sendable {
             "total": .int(Int64(rows.count)),
             "offset": .int(Int64(query.offset)),
             "limit": .int(Int64(query.limit)),
-            "rows": .array(page.map { $0.json(now: now) }),
+            "rows": .array(await metricRows(Array(page), now: now)),
             "statuses": .object(counts),
             "projects": .array(Set(all.compactMap(\.project)).sorted().map { .string($0) }),
             "owners": .array(Set(all.compactMap(\.owner)).sorted().map { .string($0) }),
@@ -129,6 +138,20 @@ struct UIRouter: Sendable {
         }
         if let error = snapshot.error { answer["error"] = .string(error) }
         return .json(.object(answer))
+    }
+
+    /// The page's rows, each with its metric's value when the record names one (`metric_value`).
+    private func metricRows(_ rows: [ExperimentRow], now: Double) async -> [JSONValue] {
+        var result: [JSONValue] = []
+        for row in rows {
+            var json = row.json(now: now)
+            if let value = await metrics.value(for: row), case .object(var object) = json {
+                object["metric_value"] = value
+                json = .object(object)
+            }
+            result.append(json)
+        }
+        return result
     }
 
     private func experiment(_ key: String) async throws -> UIResponse {

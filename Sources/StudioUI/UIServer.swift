@@ -70,8 +70,10 @@ public final class UIServer: Sendable {
             }
         let catalog = ExperimentCatalog(database: configuration.database)
         Task { await catalog.warm() } // while the browser is still on its way
+        let scalars = ExperimentScalars(storage: configuration.storage, control: configuration.control, scratch: configuration.scratch)
         let router = UIRouter(database: configuration.database, storage: configuration.storage, control: configuration.control,
-                              catalog: catalog, access: UIAccess(token: configuration.token), scratch: configuration.scratch)
+                              catalog: catalog, access: UIAccess(token: configuration.token), scratch: configuration.scratch,
+                              scalars: scalars, metrics: MetricColumn(database: configuration.database, scalars: scalars))
         return UIServer(listener: listener, router: router, port: listener.channel.localAddress?.port ?? configuration.port)
     }
 

@@ -77,6 +77,7 @@ public struct ExperimentBrowser: Sendable {
     public func output(_ key: String, from offset: Int) async throws -> [UInt8] {
         let live = RunLayout(home: home, key: key).outputFile
         if let bytes = readFile(live, from: offset) { return bytes }
+        if let bytes = try await LiveLogReader.read(stores.storage, key: key, from: offset) { return bytes }
         // One directory per call: the web UI reads several logs at once.
         let scratch = home + "/tmp/logs-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -84,6 +85,12 @@ public struct ExperimentBrowser: Sendable {
         guard try await stores.storage.download("experiments/\(key)/output.tar", toFile: scratch + "/output.tar") else { return [] }
         try ArtifactPacking.unpack(tar: scratch + "/output.tar", into: scratch + "/output")
         return readFile(scratch + "/output", from: offset) ?? []
+    }
+
+    /// Where artifact `tag` of `key` is while a worker on this machine runs it (nil when it is not here).
+    public func liveArtifactPath(_ key: String, tag: String) -> String? {
+        let path = RunLayout(home: home, key: key).path(for: tag)
+        return access(path, F_OK) == 0 ? path : nil
     }
 
     private func readFile(_ path: String, from offset: Int) -> [UInt8]? {

@@ -86,9 +86,13 @@ struct ExperimentRun: Sendable {
         // the worker's shutdown trips it too.
         let forwardShutdown = Task { if let reason = await shutdown.wait() { experimentStop.trip(reason) } }
         defer { forwardShutdown.cancel() }
+        // The live log: only new output bytes go to storage every 2 s (LiveLog.swift).
+        let liveLog = LiveLogUploader.start(store: stores.storage, key: key, path: layout.outputFile, log: log)
         do {
             end = try await ExperimentProcess.run(launch, stop: experimentStop, log: log)
+            await liveLog.finish()
         } catch {
+            await liveLog.finish()
             let why = "cannot start \(launch.arguments.first ?? "the experiment"): \(error)"
             log.error(why)
             return await settle(status: .failed, info: ["reason": .string(why)], exitCode: (error as? SpawnError)?.exitCode ?? 1)

@@ -20,6 +20,8 @@ public struct Submission: Sendable {
     public var experimentName: String?
     public var project: String?
     public var maxDuration: String?
+    /// `--metric name[:min|:max]`: the TensorBoard tag whose value the UI's list shows.
+    public var metric: String?
     public var lifetime: String?
     /// `PATH:TAG` pairs: extra mutable artifacts (saved at checkpoints).
     public var captures: [(path: String, tag: String)] = []
@@ -113,7 +115,7 @@ public struct Submitter: Sendable {
             key: key, filename: filename, args: arguments.map(ShellWord.quote),
             pythonenv: requirements(in: submission.workspace), pythonver: pythonVersion(),
             project: submission.project, resourcesNeeded: resources, timeAdded: now,
-            maxDuration: submission.maxDuration, artifacts: artifacts)
+            maxDuration: submission.maxDuration, metric: submission.metric, artifacts: artifacts)
         try interruption?.check()
         let records = RecordBook(store: stores.database)
         written.append(RecordBook.recordKey(key))

@@ -75,14 +75,30 @@ def row_status(driver, key):
     return rows[0].text if rows else None
 
 
+def chart_points(driver, tag):
+    """How many points the chart of `tag` draws (0 when there is no such chart yet)."""
+    return driver.execute_script(
+        "const f = Array.from(document.querySelectorAll('#charts figure')).find((n) => n.dataset.tag === arguments[0]);"
+        "const line = f && f.querySelector('polyline');"
+        "return line ? line.getAttribute('points').split(' ').length : f && f.querySelector('circle') ? 1 : 0;", tag)
+
+
 def main():
     with open(os.path.join(WORKSPACE, "slow.py"), "w") as f:
         f.write(
-            "import os, sys, time\n"
+            "import json, os, sys, time\n"
+            "from tensorboard.summary.writer.event_file_writer import EventFileWriter\n"
+            "from tensorboard.compat.proto import event_pb2, summary_pb2\n"
+            "tb = json.load(open(os.environ['STUDIOML_ARTIFACT_MAPPING']))['tb']\n"
+            "tb = tb if isinstance(tb, str) else tb.get('local')\n"
+            "writer = EventFileWriter(tb)\n"
             "go = os.path.join(os.environ['E2E_SCRATCH'], 'go')\n"
             "print('progress 10%\\rprogress 50%\\rprogress 100%', flush=True)\n"
             "for i in range(1000):\n"
             "    print(f'step {i}', flush=True)\n"
+            "    values = [summary_pb2.Summary.Value(tag=t, simple_value=1.0 / (i + 1)) for t in ('loss', '<img src=x onerror=alert(2)>')]\n"
+            "    writer.add_event(event_pb2.Event(wall_time=time.time(), step=i, summary=summary_pb2.Summary(value=values)))\n"
+            "    writer.flush()\n"
             "    if os.path.exists(go): break\n"
             "    time.sleep(0.2)\n"
             "print('done', flush=True)\n")
@@ -125,6 +141,12 @@ def main():
         until("the live log", lambda: "step 3" in driver.find_element(By.ID, "log").text)
         log_text = driver.find_element(By.ID, "log").text
         assert "progress 100%" in log_text and "progress 10%" not in log_text, log_text
+        # The chart of the experiment's TensorBoard scalar grows while it runs (written by tensorboard's writer).
+        first = until("the loss chart", lambda: chart_points(driver, "loss"))
+        until("the loss chart to grow", lambda: chart_points(driver, "loss") > first + 2)
+        hostile_tag = "<img src=x onerror=alert(2)>"
+        until("the hostile tag's chart", lambda: chart_points(driver, hostile_tag))
+        assert not driver.find_elements(By.CSS_SELECTOR, "#charts img"), "a tag name became markup"
         open(os.path.join(SCRATCH, "go"), "w").close()
         until("done in the log", lambda: "done" in driver.find_element(By.ID, "log").text)
         until("finished on the page", lambda: driver.find_element(By.ID, "d-status").text == "finished")

@@ -9,17 +9,20 @@ import XCTest
 /// A `studio ui` server on a free loopback port over a local store in a temporary STUDIOML_HOME.
 final class UIFixture: @unchecked Sendable {
     let home: String
-    let store: LocalObjectStore
+    /// The store records and artifacts go to (database and storage are one store, as by default).
+    let store: any ListableObjectStore
     let server: UIServer
     private let serving: Task<Void, Never>
 
-    init(token: String? = nil) async throws {
+    /// Over the local store, or over `remote` (an S3 or GCS store) for records and artifacts alike; stop,
+    /// delete and the log stay the local browser's (the tests over a remote store read lists and scalars).
+    init(token: String? = nil, remote: (any ListableObjectStore)? = nil) async throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("studio-ui-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        store = LocalObjectStore(root: home + "/store")
         let browser = try ExperimentBrowser(config: StudioConfig(json: .object([:])), home: home)
+        store = remote ?? LocalObjectStore(root: home + "/store")
         server = try await UIServer.start(UIConfiguration(
-            host: "127.0.0.1", port: 0, token: token, database: browser.database, storage: browser.storage,
+            host: "127.0.0.1", port: 0, token: token, database: remote ?? browser.database, storage: remote ?? browser.storage,
             control: TestControl(browser: browser), scratch: home + "/tmp"))
         let server = self.server
         serving = Task { try? await server.run() }
@@ -76,6 +79,7 @@ struct TestControl: ExperimentControl {
     func requestStop(_ key: String) async throws -> ExperimentStatus? { try await browser.requestStop(key) }
     func delete(_ key: String) async throws -> ExperimentStatus? { try await browser.delete(key) }
     func output(_ key: String, from offset: Int) async throws -> [UInt8] { try await browser.output(key, from: offset) }
+    func liveArtifactPath(_ key: String, tag: String) -> String? { browser.liveArtifactPath(key, tag: tag) }
 }
 
 struct TestResponse {

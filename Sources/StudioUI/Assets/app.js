@@ -37,6 +37,12 @@ function fmtSize(n) {
   return (i ? n.toFixed(1) : String(n)) + " " + units[i];
 }
 
+function fmtNumber(v) {
+  if (v === null || v === undefined) return "";
+  const a = Math.abs(v);
+  return a !== 0 && (a >= 1e6 || a < 1e-3) ? v.toExponential(3) : String(Math.round(v * 1e4) / 1e4);
+}
+
 function badge(status) {
   const known = ["waiting", "running", "finished", "failed", "stopped", "malformed"];
   return el("span", "badge" + (known.includes(status) ? " " + status : ""), status);
@@ -192,13 +198,24 @@ function fillRow(tr, row) {
   if (row.status === "running" && row.time_started) runTime.dataset.started = row.time_started;
   tr.appendChild(runTime);
   tr.appendChild(el("td", null, row.exit_code === null || row.exit_code === undefined ? "" : row.exit_code));
-  tr.appendChild(el("td", null, row.metric || ""));
+  tr.appendChild(metricCell(row));
+}
+
+// `--metric loss:min` shows "loss min 0.25"; the cell's title holds the tag's min, max and last.
+function metricCell(row) {
+  const m = row.metric_value;
+  if (!m) return el("td", null, row.metric || "");
+  const shown = m.value === null || m.value === undefined ? "–" : fmtNumber(m.value);
+  const cell = el("td", "metric" + (m.malformed ? " malformed" : ""), `${m.tag} ${m.mode === "last" ? "" : m.mode + " "}${shown}`);
+  cell.title = m.malformed ? "malformed: " + m.malformed : `min ${fmtNumber(m.min)}, max ${fmtNumber(m.max)}, last ${fmtNumber(m.last)} (${m.count || 0} points)`;
+  return cell;
 }
 
 function updateBulkButtons() {
   const none = list.selected.size === 0;
   $("bulk-stop").disabled = none;
   $("bulk-delete").disabled = none;
+  $("bulk-compare").disabled = none;
   const boxes = $("rows").querySelectorAll("input[type=checkbox]");
   $("select-all").checked = boxes.length > 0 && Array.from(boxes).every((b) => b.checked);
 }
@@ -269,6 +286,10 @@ function setupList() {
   $("page-size").addEventListener("change", (e) => { list.limit = Number(e.target.value); list.offset = 0; restart(true); });
   $("bulk-stop").addEventListener("click", () => bulk("stop"));
   $("bulk-delete").addEventListener("click", () => bulk("delete"));
+  $("bulk-compare").addEventListener("click", () => {
+    const keys = Array.from(list.selected);
+    if (keys.length) location.hash = experimentHash(keys[0], keys.slice(1));
+  });
   updateSortHeaders();
 }
 
@@ -444,10 +465,11 @@ function setupDetail() {
 // ---- routing ----
 
 function route() {
-  const match = location.hash.match(/^#\/e\/(.+)$/);
+  const match = location.hash.match(/^#\/e\/([^?]+)(?:\?vs=(.*))?$/);
   clearInterval(list.timer); list.timer = null;
   clearInterval(detail.timer); detail.timer = null;
   stopLog();
+  stopCharts();
   banner("");
   if (match) {
     $("list-view").hidden = true;
@@ -458,6 +480,7 @@ function route() {
     refreshDetail();
     detail.timer = setInterval(refreshDetail, POLL_MS);
     startLog(detail.key);
+    startCharts(detail.key, (match[2] || "").split(",").filter(Boolean).map(decodeURIComponent));
   } else {
     detail.key = null;
     $("detail-view").hidden = true;
@@ -470,6 +493,7 @@ function route() {
 document.addEventListener("DOMContentLoaded", () => {
   setupList();
   setupDetail();
+  setupCharts();
   window.addEventListener("hashchange", route);
   route();
 });

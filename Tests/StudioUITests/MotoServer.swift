@@ -1,0 +1,1 @@
+../StudioQueuesTests/MotoServer.swift

@@ -1,0 +1,47 @@
+import Foundation
+import StudioStorage
+@testable import StudioWorker
+import XCTest
+
+/// The live log: the worker uploads only new output bytes as segments; a reader fetches only what follows its offset.
+final class LiveLogTests: XCTestCase {
+    func testOnlyNewBytesAreUploadedAndReadFromAnOffset() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("livelog-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = LocalObjectStore(root: directory + "/store")
+        let output = directory + "/output"
+        FileManager.default.createFile(atPath: output, contents: Data("first line\n".utf8))
+        let noSegments = try await LiveLogReader.read(store, key: "k", from: 0)
+        XCTAssertNil(noSegments, "without segments the reader falls back to output.tar")
+
+        let uploader = LiveLogUploader.start(store: store, key: "k", path: output, log: WorkerLog(level: .error))
+        let deadline = Date().addingTimeInterval(10)
+        var seen: [UInt8] = []
+        while seen.isEmpty, Date() < deadline {
+            seen = try await LiveLogReader.read(store, key: "k", from: 0) ?? []
+            if seen.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        XCTAssertEqual(String(decoding: seen, as: UTF8.self), "first line\n", "uploaded within one interval")
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: output))
+        handle.seekToEndOfFile()
+        handle.write(Data("second line\n".utf8))
+        try handle.close()
+        await uploader.finish()
+        let keys = try await store.list(prefix: LiveLog.prefix("k")).sorted()
+        XCTAssertEqual(keys, [LiveLog.segmentKey("k", offset: 0), LiveLog.segmentKey("k", offset: 11)], "two segments: the second holds only the new bytes")
+        let second = try await store.get(keys[1])
+        XCTAssertEqual(second.map { String(decoding: $0, as: UTF8.self) }, "second line\n")
+        let tail = try await LiveLogReader.read(store, key: "k", from: 11)
+        XCTAssertEqual(tail.map { String(decoding: $0, as: UTF8.self) }, "second line\n")
+        let middle = try await LiveLogReader.read(store, key: "k", from: 6)
+        XCTAssertEqual(middle.map { String(decoding: $0, as: UTF8.self) }, "line\nsecond line\n")
+        let end = try await LiveLogReader.read(store, key: "k", from: 23)
+        XCTAssertEqual(end, [])
+
+        // A rerun re-uploads from 0 in one segment: overlapping segments yield each byte once.
+        try await store.put(LiveLog.segmentKey("k", offset: 0), Data("first line\nsecond line\n".utf8))
+        let whole = try await LiveLogReader.read(store, key: "k", from: 0)
+        XCTAssertEqual(whole.map { String(decoding: $0, as: UTF8.self) }, "first line\nsecond line\n")
+    }
+}
