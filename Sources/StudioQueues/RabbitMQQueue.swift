@@ -94,7 +94,7 @@ public final class RabbitMQQueue: JobQueue {
     }
 
     public func acknowledge(_ message: QueueMessage) async throws {
-        try await session.perform("acknowledge on") { link in
+        _ = try await session.perform("acknowledge on") { link in
             try await link.worker.deleteQueue(message.receipt)
         }
     }
