@@ -17,6 +17,9 @@ final class RabbitMQServer: @unchecked Sendable {
     let port: Int
     let distributionPort: Int
     let node: String
+    /// With `init(tls: true)`: the `amqps://` port, and the CA file that signed the broker's certificate.
+    private(set) var tlsPort: Int?
+    private(set) var caFile: String?
     private var pid: pid_t = 0
 
     /// `amqp://user:password@127.0.0.1:port/vhost` (vhost percent-encoded; `/` by default).
@@ -24,7 +27,7 @@ final class RabbitMQServer: @unchecked Sendable {
         "amqp://\(user):\(password)@127.0.0.1:\(port)/\(vhost == "/" ? "%2F" : vhost)"
     }
 
-    init() throws {
+    init(tls: Bool = false) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/rabbitmq-server") else {
             throw XCTSkip("rabbitmq-server is not installed; install it with: apt-get install -y rabbitmq-server")
         }
@@ -35,10 +38,13 @@ final class RabbitMQServer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory + "/mnesia", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: directory + "/log", withIntermediateDirectories: true)
-        try """
+        var config = """
         listeners.tcp.default = 127.0.0.1:\(port)
         consumer_timeout = \(Self.consumerTimeoutSeconds * 1000)
-        """.write(toFile: directory + "/rabbitmq.conf", atomically: true, encoding: .utf8)
+
+        """
+        if tls { config += try makeTLSListener() }
+        try config.write(toFile: directory + "/rabbitmq.conf", atomically: true, encoding: .utf8)
         // The channel tick enforces consumer_timeout; every second instead of every minute.
         try "[{rabbit, [{channel_tick_interval, 1000}]}].\n".write(toFile: directory + "/advanced.config", atomically: true, encoding: .utf8)
         try "[].\n".write(toFile: directory + "/enabled_plugins", atomically: true, encoding: .utf8)
@@ -46,6 +52,35 @@ final class RabbitMQServer: @unchecked Sendable {
             throw XCTSkip("cannot give \(directory) to the rabbitmq user (chown failed; run the tests as root)")
         }
         try start()
+    }
+
+    /// A CA and a server certificate for 127.0.0.1 made with openssl, and the broker's TLS listener lines.
+    private func makeTLSListener() throws -> String {
+        let tlsPort = try LoopbackPort.free()
+        let dir = directory + "/tls"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let steps: [[String]] = [
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=studio test CA",
+             "-keyout", dir + "/ca.key", "-out", dir + "/ca.pem"],
+            ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", dir + "/server.key", "-out", dir + "/server.csr"],
+            ["x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.pem", "-CAkey", dir + "/ca.key", "-CAcreateserial",
+             "-days", "2", "-extfile", dir + "/san.ext", "-out", dir + "/server.pem"],
+        ]
+        try "subjectAltName = IP:127.0.0.1\n".write(toFile: dir + "/san.ext", atomically: true, encoding: .utf8)
+        for step in steps where try runTool(["/usr/bin/openssl"] + step) != 0 {
+            throw RabbitMQServerError("openssl \(step.prefix(2).joined(separator: " ")) failed (apt-get install -y openssl)")
+        }
+        self.tlsPort = tlsPort
+        caFile = dir + "/ca.pem"
+        return """
+        listeners.ssl.default = 127.0.0.1:\(tlsPort)
+        ssl_options.cacertfile = \(dir)/ca.pem
+        ssl_options.certfile = \(dir)/server.pem
+        ssl_options.keyfile = \(dir)/server.key
+        ssl_options.verify = verify_none
+        ssl_options.fail_if_no_peer_cert = false
+
+        """
     }
 
     private var environment: [String] {
