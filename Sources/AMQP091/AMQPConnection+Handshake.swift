@@ -105,7 +105,16 @@ final class AMQPFrameHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        connection.fail(AMQPError(.connectionLost, "the connection to the broker failed: \(error)"))
+        connection.fail(AMQPError(.connectionLost, Self.describe(error)))
         context.close(promise: nil)
+    }
+
+    /// BoringSSL's text for an untrusted certificate names a source file of the build; say what to do instead.
+    static func describe(_ error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "the broker's TLS certificate is not trusted (CERTIFICATE_VERIFY_FAILED): set SSL_CERT_FILE to the CA file that signed it"
+        }
+        return "the connection to the broker failed: \(text)"
     }
 }
