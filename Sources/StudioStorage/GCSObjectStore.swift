@@ -150,21 +150,32 @@ public final class GCSObjectStore: ListableObjectStore, Sendable {
     }
 
     public func list(prefix: String) async throws -> [String] {
-        var names: [String] = []
+        try await listObjects(prefix: prefix, recursive: true).map(\.key)
+    }
+
+    /// The listing with each object's size and generation (a new one for every write); not `recursive`,
+    /// with `delimiter=/`. `startOffset` is inclusive where `startAfter` is not, so the start itself is
+    /// dropped here (as is everything before it, from a server that ignores `startOffset`).
+    public func listObjects(prefix: String, recursive: Bool, startAfter: String?) async throws -> [ListedObject] {
+        var objects: [ListedObject] = []
         var pageToken: String?
         repeat {
-            var path = objectsPath + "?fields=" + GoogleAPIClient.encode("items(name),nextPageToken")
+            var path = objectsPath + "?fields=" + GoogleAPIClient.encode("items(name,size,generation),nextPageToken")
             if !prefix.isEmpty { path += "&prefix=" + GoogleAPIClient.encode(prefix) }
+            if !recursive { path += "&delimiter=" + GoogleAPIClient.encode("/") }
+            if let startAfter { path += "&startOffset=" + GoogleAPIClient.encode(startAfter) }
             if let pageToken { path += "&pageToken=" + GoogleAPIClient.encode(pageToken) }
             let listPath = path
             let reply = try await call("list \(prefix)") { try await self.client.send("GET", listPath) }
             if reply.status == 404 { return [] }
             guard reply.isSuccess else { throw failure(reply, "list \(prefix)") }
             let page = try GCSListPage(reply.body)
-            names += page.names.filter { $0.hasPrefix(prefix) }
+            objects += page.objects.filter {
+                $0.key.hasPrefix(prefix) && sortsAfter($0.key, startAfter) && (recursive || !$0.key.dropFirst(prefix.count).contains("/"))
+            }
             pageToken = page.nextPageToken
         } while pageToken != nil
-        return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return objects.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
     }
 
     /// Creates the bucket when it does not exist (once per store; a missing permission to create is not fatal
@@ -223,14 +234,20 @@ public final class GCSObjectStore: ListableObjectStore, Sendable {
 
 /// One page of an objects list answer.
 struct GCSListPage {
-    var names: [String] = []
+    var objects: [ListedObject] = []
     var nextPageToken: String?
 
     init(_ body: [UInt8]) throws {
         guard let json = try? JSONValue(parsing: Data(body)) else {
             throw StorageError("GCS answered a list request with invalid JSON")
         }
-        names = (json["items"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        objects = (json["items"]?.arrayValue ?? []).compactMap { item in
+            guard let name = item["name"]?.stringValue else { return nil }
+            // JSON API int64 fields arrive as strings.
+            let size = item["size"]?.stringValue.flatMap { Int64($0) }
+            let generation = item["generation"]?.stringValue
+            return ListedObject(key: name, size: size, version: generation.map { "\($0)-\(size ?? -1)" })
+        }
         nextPageToken = json["nextPageToken"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
     }
 }

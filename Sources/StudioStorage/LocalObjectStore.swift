@@ -12,7 +12,15 @@ public protocol ListableObjectStore: ObjectStore {
     func list(prefix: String) async throws -> [String]
     /// The listing with each object's size and version, so a reader can skip objects that did not change.
     /// Not `recursive`: only keys with no `/` after the prefix (records, not the artifacts under them).
-    func listObjects(prefix: String, recursive: Bool) async throws -> [ListedObject]
+    /// With `startAfter`, only keys that sort after it (byte order, as S3's `start-after`): a reader that keeps
+    /// its place in a series of keys that only grows (log segments, change marks) lists only what is new.
+    func listObjects(prefix: String, recursive: Bool, startAfter: String?) async throws -> [ListedObject]
+}
+
+/// Whether `key` sorts after `start` in byte order (always, when there is no `start`).
+func sortsAfter(_ key: String, _ start: String?) -> Bool {
+    guard let start else { return true }
+    return start.utf8.lexicographicallyPrecedes(key.utf8)
 }
 
 /// One object of a listing, with what tells a reader whether it changed since it last looked.
@@ -33,10 +41,15 @@ public struct ListedObject: Sendable, Equatable {
 
 extension ListableObjectStore {
     /// Keys only: a reader must re-read every object to see changes. Stores that know better override it.
-    public func listObjects(prefix: String, recursive: Bool) async throws -> [ListedObject] {
+    public func listObjects(prefix: String, recursive: Bool, startAfter: String?) async throws -> [ListedObject] {
         try await list(prefix: prefix)
-            .filter { recursive || !$0.dropFirst(prefix.count).contains("/") }
+            .filter { (recursive || !$0.dropFirst(prefix.count).contains("/")) && sortsAfter($0, startAfter) }
             .map { ListedObject(key: $0) }
+    }
+
+    /// The whole listing under `prefix`.
+    public func listObjects(prefix: String, recursive: Bool) async throws -> [ListedObject] {
+        try await listObjects(prefix: prefix, recursive: recursive, startAfter: nil)
     }
 
     /// Every object under `prefix`, with sizes and versions.
@@ -154,11 +167,11 @@ public struct LocalObjectStore: ListableObjectStore {
 
     /// The listing with sizes and versions from `stat`: a rename over the object gives it a new inode and mtime.
     /// Not `recursive`, it reads one directory and never opens the artifact directories beside the records.
-    public func listObjects(prefix: String, recursive: Bool) async throws -> [ListedObject] {
+    public func listObjects(prefix: String, recursive: Bool, startAfter: String?) async throws -> [ListedObject] {
         guard let (directory, keyPrefix) = directory(holding: prefix) else { return [] }
         let keys: [String]
         if recursive {
-            keys = try await list(prefix: prefix)
+            keys = try await list(prefix: prefix).filter { sortsAfter($0, startAfter) }
         } else {
             let fd = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if fd < 0 {
@@ -171,7 +184,7 @@ public struct LocalObjectStore: ListableObjectStore {
                 let name = entry.name.displayString
                 guard name.hasSuffix(Self.objectSuffix), !name.hasPrefix(Self.temporaryPrefix) else { continue }
                 let key = keyPrefix + Self.unescape(String(name.dropLast(Self.objectSuffix.count)))
-                guard key.hasPrefix(prefix) else { continue }
+                guard key.hasPrefix(prefix), sortsAfter(key, startAfter) else { continue }
                 var st = stat()
                 guard Posix.withCString(entry.name, { fstatat(fd, $0, &st, 0) }) == 0 else { continue } // deleted since
                 objects.append(ListedObject(key: key, size: Int64(st.st_size), version: Self.version(st)))

@@ -179,19 +179,20 @@ public final class S3ObjectStore: ListableObjectStore {
     }
 
     /// The listing with each object's `Size` and `ETag`; not `recursive`, with `delimiter=/`.
-    public func listObjects(prefix: String, recursive: Bool) async throws -> [ListedObject] {
+    public func listObjects(prefix: String, recursive: Bool, startAfter: String?) async throws -> [ListedObject] {
         var keys: [ListedObject] = []
         var token: String?
         repeat {
             var query = "list-type=2&prefix=" + PercentEncoding.encode(prefix, keepSlash: false)
             if !recursive { query += "&delimiter=%2F" }
+            if let startAfter { query += "&start-after=" + PercentEncoding.encode(startAfter, keepSlash: false) }
             if let token { query += "&continuation-token=" + PercentEncoding.encode(token, keepSlash: false) }
             let reply = try await client.send("GET", url(nil, query: query), operation: "ListObjectsV2 s3://\(bucket)/\(prefix)")
             if Self.isMissingBucket(reply) { return [] } // nothing is in a bucket that does not exist
             try check(reply, "ListObjectsV2 s3://\(bucket)/\(prefix)")
             let text = String(decoding: reply.body, as: UTF8.self)
             for contents in XMLText.texts(of: "Contents", in: text) {
-                if let key = XMLText.text(of: "Key", in: contents) {
+                if let key = XMLText.text(of: "Key", in: contents), sortsAfter(key, startAfter) {
                     keys.append(ListedObject(key: key, size: XMLText.text(of: "Size", in: contents).flatMap { Int64($0) },
                                              version: XMLText.text(of: "ETag", in: contents)))
                 }

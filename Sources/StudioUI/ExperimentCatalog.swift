@@ -1,9 +1,11 @@
 import StudioModel
 import StudioStorage
 
-/// Every experiment's list row, kept in memory and refreshed incrementally: a refresh lists
-/// `experiments/` with each object's version (mtime/inode, ETag) and re-reads only records whose version
-/// changed, so watching 10,000 experiments costs one listing, not 10,000 reads, per refresh.
+/// Every experiment's list row, kept in memory and refreshed incrementally. Where writers leave change marks
+/// (ours do: `ChangeMark`), a refresh lists only the marks written since the last one and re-reads only those
+/// records: its cost follows what changed, not how many experiments the store holds. Every
+/// `fullListingInterval`, and at every refresh on a store without marks, it lists `experiments/` with each
+/// object's version (mtime/inode, ETag, generation) and re-reads only records whose version changed.
 ///
 /// Every refresh that changes anything bumps `generation`; each row remembers the generation that last
 /// changed it, so a client that saw generation G asks "what changed since G" (`since=G`).
@@ -25,14 +27,33 @@ actor ExperimentCatalog {
     private var running: Task<Void, Never>?
     /// Why the last listing failed; nil when it worked.
     private(set) var listingError: String?
+    /// Whether the store holds change marks: then a refresh lists only the marks written since the last one,
+    /// and the whole of `experiments/` only every `fullListingInterval` (for writers that leave no marks:
+    /// StudioML's), instead of at every refresh.
+    private var storeHasMarks = false
+    private var cursor: ChangeMarkCursor?
+    private var lastFullListing: ContinuousClock.Instant?
+    private var lastPrune: ContinuousClock.Instant?
+    private var pruning = false
 
     private static let prefix = "experiments/"
     private static let concurrentReads = 16
+    private static let markLifetime: Int64 = 3_600_000
+    private static let pruneInterval: Duration = .seconds(600)
+    private static let prunedPerPass = 10_000
 
-    /// A catalog of `database`'s records, re-listed at most once per `maxAge`.
-    init(database: any ListableObjectStore, maxAge: Duration = .milliseconds(500)) {
+    private let fullListingInterval: Duration
+    private let markSkew: Int64
+
+    /// A catalog of `database`'s records, refreshed at most once per `maxAge`; where the store has change
+    /// marks, listed whole every `fullListingInterval`, and following marks from `markSkew` milliseconds
+    /// before each full listing (how far writers' clocks may lag ours).
+    init(database: any ListableObjectStore, maxAge: Duration = .milliseconds(500),
+         fullListingInterval: Duration = .seconds(30), markSkew: Int64 = 10_000) {
         self.database = database
         self.maxAge = maxAge
+        self.fullListingInterval = fullListingInterval
+        self.markSkew = markSkew
     }
 
     /// The rows, refreshed first unless the last refresh is younger than `maxAge`; nil when nothing changed
@@ -83,6 +104,22 @@ actor ExperimentCatalog {
     }
 
     private func refresh() async {
+        if storeHasMarks, var cursor, let last = lastFullListing, ContinuousClock.now - last < fullListingInterval,
+           let listing = try? await database.listObjects(prefix: ChangeMark.prefix, recursive: true, startAfter: cursor.position) {
+            let changed = cursor.take(listing, now: ChangeMark.wallClockMilliseconds())
+            self.cursor = cursor
+            listingError = nil
+            await read(changed.sorted().map { ($0, nil) })
+            return
+        }
+        await listEverything()
+    }
+
+    /// Lists every record and reads those whose version changed; then looks for change marks, so the
+    /// refreshes until the next full listing can follow them instead.
+    private func listEverything() async {
+        let started = ContinuousClock.now
+        let startedWall = ChangeMark.wallClockMilliseconds()
         let listing: [ListedObject]
         do {
             listing = try await database.listObjects(prefix: Self.prefix, recursive: false)
@@ -100,24 +137,57 @@ actor ExperimentCatalog {
             if let known = entries[name], let version = object.version, known.version == version { continue }
             toRead.append((name, object.version))
         }
+        let gone = entries.keys.filter { !present.contains($0) }
+        await read(toRead, removing: gone)
+        lastFullListing = started
+        // Marks written from shortly before this listing on may be of changes it did not see yet.
+        if cursor == nil { cursor = ChangeMarkCursor(from: startedWall, skew: markSkew) }
+        if !storeHasMarks {
+            let lastHour = ChangeMark.position(startedWall - Self.markLifetime)
+            storeHasMarks = (try? await database.listObjects(prefix: ChangeMark.prefix, recursive: true, startAfter: lastHour))?
+                .contains { ChangeMark(objectKey: $0.key) != nil } ?? false
+        }
+        if lastPrune == nil { lastPrune = started } // the first pass one interval after start
+        if storeHasMarks, !pruning, let lastPrune, started - lastPrune >= Self.pruneInterval {
+            pruning = true
+            self.lastPrune = started
+            Task { await self.pruneMarks() }
+        }
+    }
+
+    /// Reads the records of `toRead`, 16 at a time, and drops the rows of `gone` and of records that are no
+    /// longer there; whatever changed gets the next generation.
+    private func read(_ toRead: [(key: String, version: String?)], removing gone: [String] = []) async {
         let next = generation + 1
         var changed = false
-        for (key, _) in entries where !present.contains(key) {
-            entries[key] = nil
+        var missing = gone
+        for (key, version, row) in await Self.fetch(toRead, from: database) {
+            guard let row else { missing.append(key); continue }
+            if let old = entries[key], old.row == row {
+                entries[key]?.version = version
+            } else {
+                entries[key] = Entry(version: version, row: row, generation: next)
+                changed = true
+            }
+        }
+        for key in missing where entries.removeValue(forKey: key) != nil {
             removals.append((key, next))
             changed = true
         }
         if removals.count > 1000 { removals.removeFirst(removals.count - 1000) }
+        if changed { generation = next }
+    }
 
-        let database = self.database
-        var index = 0
-        await withTaskGroup(of: (String, String?, ExperimentRow).self) { group in
-            func add(_ item: (key: String, version: String?)) {
+    /// Each record's row (nil when there is no record), read `concurrentReads` at a time.
+    private static func fetch(_ toRead: [(key: String, version: String?)], from database: any ListableObjectStore) async
+        -> [(String, String?, ExperimentRow?)] {
+        await withTaskGroup(of: (String, String?, ExperimentRow?).self) { group in
+            var results: [(String, String?, ExperimentRow?)] = []
+            for (index, item) in toRead.enumerated() {
+                if index >= concurrentReads, let result = await group.next() { results.append(result) }
                 group.addTask {
                     do {
-                        guard let data = try await database.get(Self.prefix + item.key) else {
-                            return (item.key, nil, ExperimentRow(key: item.key, unreadable: "the record vanished while it was being read"))
-                        }
+                        guard let data = try await database.get(prefix + item.key) else { return (item.key, nil, nil) }
                         return (item.key, item.version, ExperimentRow(key: item.key, data: Array(data)))
                     } catch {
                         // No version kept: the next refresh tries again.
@@ -125,18 +195,24 @@ actor ExperimentCatalog {
                     }
                 }
             }
-            while index < min(toRead.count, Self.concurrentReads) { add(toRead[index]); index += 1 }
-            for await (key, version, row) in group {
-                if let old = entries[key], old.row == row {
-                    entries[key]?.version = version
-                } else {
-                    entries[key] = Entry(version: version, row: row, generation: next)
-                    changed = true
-                }
-                if index < toRead.count { add(toRead[index]); index += 1 }
+            for await result in group { results.append(result) }
+            return results
+        }
+    }
+
+    /// Deletes change marks older than `markLifetime` (up to `prunedPerPass` a pass): no reader needs them.
+    private func pruneMarks() async {
+        defer { pruning = false }
+        let cutoff = ChangeMark.position(ChangeMark.wallClockMilliseconds() - Self.markLifetime)
+        guard let listing = try? await database.listObjects(prefix: ChangeMark.prefix, recursive: true, startAfter: nil) else { return }
+        let old = listing.lazy.map(\.key).filter { $0.utf8.lexicographicallyPrecedes(cutoff.utf8) }.prefix(Self.prunedPerPass)
+        let database = self.database
+        await withTaskGroup(of: Void.self) { group in
+            for (index, key) in old.enumerated() {
+                if index >= Self.concurrentReads { await group.next() }
+                group.addTask { try? await database.delete(key) }
             }
         }
-        if changed { generation = next }
     }
 }
 

@@ -68,7 +68,7 @@ public struct ExperimentBrowser: Sendable {
             try await stores.database.delete("users/\(record.owner ?? "guest")/experiments/\(key)")
             if let project = record.project { try await stores.database.delete("projects/\(project)/\(key)/owner") }
         }
-        try await stores.database.delete(recordKey)
+        try await RecordBook(store: stores.database).delete(key)
         return status
     }
 

@@ -95,12 +95,24 @@ final class LiveLogUploader: Sendable {
 enum LiveLogReader {
     /// The output's bytes from `offset` on, or nil when the store holds no segments for `key` (an experiment
     /// run by an older worker, or never started): then `output.tar` is the source. Stops at a gap.
+    ///
+    /// Segment keys sort by where they start, so only segments near `offset` are listed, never the whole
+    /// series: first those starting at `offset` or later (a reader that read to the end of a segment needs
+    /// nothing else); when `offset` lies inside an earlier segment, a little further back, then up to
+    /// `maxSegment` back (no segment is longer). Following a long run's log costs one short listing a poll.
     static func read(_ store: any ListableObjectStore, key: String, from offset: Int) async throws -> [UInt8]? {
-        let prefix = LiveLog.prefix(key)
-        let listed = try await store.listObjects(prefix: prefix)
-        let segments = listed.compactMap { object in Int(object.key.dropFirst(prefix.count)).map { (start: $0, size: object.size) } }
-            .sorted { $0.start < $1.start }
-        guard let first = segments.first, first.start == 0 else { return nil }
+        var segments: [(start: Int, size: Int64?)] = []
+        var from = offset
+        for reach in [0, 64 << 10, LiveLog.maxSegment] {
+            from = max(0, offset - reach)
+            segments = try await Self.segments(store, key: key, startingAt: from)
+            if reach == 0, offset > 0, segments.isEmpty {
+                // Nothing new, or no segments at all: only the first segment tells which.
+                return try await store.exists(LiveLog.segmentKey(key, offset: 0)) ? [] : nil
+            }
+            if from == 0 || segments.first.map({ $0.start <= offset }) == true { break }
+        }
+        if from == 0, segments.first?.start != 0 { return nil }
         // Segments of a rerun (after a redelivery) may overlap earlier ones: the file only grows, so each byte
         // is the same in every segment that holds it, and each is taken once.
         var bytes: [UInt8] = []
@@ -116,5 +128,16 @@ enum LiveLogReader {
             }
         }
         return bytes
+    }
+
+    /// The segments of `key` that start at `offset` or later, in order.
+    private static func segments(_ store: any ListableObjectStore, key: String, startingAt offset: Int) async throws
+        -> [(start: Int, size: Int64?)] {
+        let prefix = LiveLog.prefix(key)
+        let listed = try await store.listObjects(prefix: prefix, recursive: true,
+                                                 startAfter: offset > 0 ? LiveLog.segmentKey(key, offset: offset - 1) : nil)
+        return listed.compactMap { object in Int(object.key.dropFirst(prefix.count)).map { (start: $0, size: object.size) } }
+            .filter { $0.start >= offset }
+            .sorted { $0.start < $1.start }
     }
 }

@@ -7,7 +7,8 @@ import StudioModel
 import StudioStorage
 
 /// Experiment records in the database store (`experiments/<key>`), updated read-modify-write so
-/// that a writer changes only the fields it sets and keeps every other field, known or not.
+/// that a writer changes only the fields it sets and keeps every other field, known or not. Every write and
+/// delete leaves a change mark (`ChangeMark`) so that a reader following the store re-reads only what changed.
 struct RecordBook: Sendable {
     let store: any ObjectStore
 
@@ -23,6 +24,19 @@ struct RecordBook: Sendable {
     /// Writes the record whole (compact JSON, as StudioML does).
     func write(_ experiment: Experiment) async throws {
         try await store.put(Self.recordKey(experiment.key), experiment.jsonData())
+        await markChanged(experiment.key)
+    }
+
+    /// Deletes the record.
+    func delete(_ key: String) async throws {
+        try await store.delete(Self.recordKey(key))
+        await markChanged(key)
+    }
+
+    /// Leaves a change mark for `key`'s record. A hint only: when it cannot be written, readers still see the
+    /// change at their next full listing, so a failure here never fails the write it follows.
+    func markChanged(_ key: String) async {
+        try? await store.put(ChangeMark.now(key).objectKey, Data())
     }
 
     /// Re-reads the stored record, applies `change`, and writes it back.

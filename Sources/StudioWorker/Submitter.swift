@@ -153,6 +153,7 @@ public struct Submitter: Sendable {
             for key in keys.reversed() {
                 do {
                     try await database.delete(key)
+                    if key.hasPrefix("experiments/") { await RecordBook(store: database).markChanged(String(key.dropFirst("experiments/".count))) }
                 } catch {
                     log.warning("cannot remove \(key) of a submission that was not sent: \(error)")
                 }

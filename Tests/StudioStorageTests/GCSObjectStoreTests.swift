@@ -94,6 +94,22 @@ final class GCSObjectStoreTests: XCTestCase {
         XCTAssertEqual(all.count, 4)
     }
 
+    func testListingGivesSizesGenerationsAndStartsAfterAKey() async throws {
+        let emulator = try await GCSEmulator(for: self, directory: directory)
+        let store = try store(emulator)
+        for key in ["p/a", "p/b", "p/c", "p/c/x", "p/d", "q/a"] { try await store.put(key, Data(key.utf8)) }
+        let after = try await store.listObjects(prefix: "p/", recursive: true, startAfter: "p/b")
+        XCTAssertEqual(after.map(\.key), ["p/c", "p/c/x", "p/d"])
+        let records = try await store.listObjects(prefix: "p/", recursive: false, startAfter: "p/b")
+        XCTAssertEqual(records.map(\.key), ["p/c", "p/d"], "delimiter=/ leaves nested keys out")
+        let first = try await store.listObjects(prefix: "p/a")
+        XCTAssertEqual(first.first?.size, 3)
+        XCTAssertNotNil(first.first?.version, "GCS listings carry the generation")
+        try await store.put("p/a", Data("p/a".utf8)) // the same bytes, written again: a new generation
+        let second = try await store.listObjects(prefix: "p/a")
+        XCTAssertNotEqual(second.first?.version, first.first?.version)
+    }
+
     func testLargeFilesGoUpInResumableChunksAndStreamBack() async throws {
         let emulator = try await GCSEmulator(for: self, directory: directory)
         let store = try store(emulator, chunk: 256 << 10)  // 256 KiB chunks: a 700 KB file takes three

@@ -1,6 +1,8 @@
 import Foundation
-@testable import StudioUI
+import StudioModel
 import StudioStorage
+@testable import StudioUI
+@testable import StudioWorker
 import XCTest
 
 /// The catalog's refresh bookkeeping.
@@ -15,9 +17,9 @@ final class ExperimentCatalogTests: XCTestCase {
         func upload(_ key: String, fromFile path: String) async throws { try await store.upload(key, fromFile: path) }
         func download(_ key: String, toFile path: String) async throws -> Bool { try await store.download(key, toFile: path) }
         func list(prefix: String) async throws -> [String] { try await store.list(prefix: prefix) }
-        func listObjects(prefix: String, recursive: Bool) async throws -> [ListedObject] {
+        func listObjects(prefix: String, recursive: Bool, startAfter: String?) async throws -> [ListedObject] {
             try await Task.sleep(for: .milliseconds(300))
-            return try await store.listObjects(prefix: prefix, recursive: recursive)
+            return try await store.listObjects(prefix: prefix, recursive: recursive, startAfter: startAfter)
         }
     }
 
@@ -39,5 +41,91 @@ final class ExperimentCatalogTests: XCTestCase {
         }
         XCTAssertEqual(answered, 1)
         await warming.value
+    }
+
+    private func temporaryStore() -> (LocalObjectStore, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)").path
+        return (LocalObjectStore(root: directory), directory)
+    }
+
+    private func record(_ key: String, _ status: ExperimentStatus) throws -> Experiment {
+        var experiment = try Experiment(parsing: Data(#"{"key": "\#(key)", "filename": "t.py", "time_added": 1}"#.utf8))
+        experiment.status = status
+        return experiment
+    }
+
+    /// Waits until the wall clock has passed `milliseconds` (a few ms at most), so marks written before
+    /// are strictly older than a listing that starts now.
+    private func waitForTheClock(toPass milliseconds: Int64) async throws {
+        while ChangeMark.wallClockMilliseconds() <= milliseconds { try await Task.sleep(for: .milliseconds(1)) }
+    }
+
+    /// Where writers leave change marks, a refresh lists only the marks since the last one and reads only
+    /// the records they name: the cost follows what changed, not how many experiments there are.
+    func testARefreshAfterMarkedChangesReadsOnlyThem() async throws {
+        let (local, directory) = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let records = RecordBook(store: local)
+        for index in 0..<300 { try await records.write(record("k\(index)", .waiting)) }
+        try await waitForTheClock(toPass: ChangeMark.wallClockMilliseconds() + 1)
+        let store = CountingObjectStore(local)
+        let catalog = ExperimentCatalog(database: store, maxAge: .zero, fullListingInterval: .seconds(3600), markSkew: 0)
+        let first = await catalog.snapshot()
+        XCTAssertEqual(first.snapshot?.rows.count, 300)
+
+        store.reset()
+        for index in 0..<10 { try await records.update("k\(index * 7)") { $0.status = .running } }
+        try await records.delete("k299")
+        let second = await catalog.snapshot(unlessUnchangedSince: first.generation)
+        let snapshot = try XCTUnwrap(second.snapshot, "the marked changes are seen")
+        XCTAssertEqual(snapshot.changed(since: first.generation), (0..<10).map { "k\($0 * 7)" }.sorted())
+        XCTAssertEqual(snapshot.removed(since: first.generation), ["k299"])
+        XCTAssertEqual(store.counts.listings, 1, "one listing, of the marks")
+        XCTAssertEqual(store.counts.listed, 11)
+        XCTAssertEqual(store.counts.requests, 1 + 11, "the listing, then one read per changed record")
+
+        store.reset()
+        let quiet = await catalog.snapshot(unlessUnchangedSince: second.generation)
+        XCTAssertNil(quiet.snapshot)
+        XCTAssertEqual(store.counts.requests, 1, "marks already taken are not read again")
+    }
+
+    /// A writer that leaves no marks (StudioML's) is seen at the next full listing.
+    func testUnmarkedChangesAreSeenAtTheNextFullListing() async throws {
+        let (local, directory) = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let records = RecordBook(store: local)
+        for index in 0..<20 { try await records.write(record("k\(index)", .waiting)) }
+        let store = CountingObjectStore(local)
+        let catalog = ExperimentCatalog(database: store, maxAge: .zero, fullListingInterval: .seconds(1), markSkew: 0)
+        let first = await catalog.snapshot()
+        XCTAssertEqual(first.snapshot?.rows.count, 20)
+        try await local.put("experiments/k3", record("k3", .finished).jsonData()) // no mark
+        let early = await catalog.snapshot(unlessUnchangedSince: first.generation)
+        XCTAssertNil(early.snapshot, "between full listings only marks are followed")
+        let deadline = ContinuousClock.now + .seconds(10)
+        var seen: [String] = []
+        while seen.isEmpty, ContinuousClock.now < deadline {
+            store.reset()
+            seen = await catalog.snapshot(unlessUnchangedSince: first.generation).snapshot?.changed(since: first.generation) ?? []
+            if seen.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        XCTAssertEqual(seen, ["k3"])
+        XCTAssertTrue(store.counts.listedKeys.contains("experiments/k3"), "found by a listing of every record")
+    }
+
+    /// A store without marks is listed whole at every refresh, as before marks existed.
+    func testAStoreWithoutMarksIsListedWhole() async throws {
+        let (local, directory) = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for index in 0..<20 { try await local.put("experiments/k\(index)", record("k\(index)", .waiting).jsonData()) }
+        let store = CountingObjectStore(local)
+        let catalog = ExperimentCatalog(database: store, maxAge: .zero, fullListingInterval: .seconds(3600), markSkew: 0)
+        let first = await catalog.snapshot()
+        try await local.put("experiments/k4", record("k4", .running).jsonData())
+        store.reset()
+        let second = await catalog.snapshot(unlessUnchangedSince: first.generation)
+        XCTAssertEqual(second.snapshot?.changed(since: first.generation), ["k4"])
+        XCTAssertGreaterThanOrEqual(store.counts.listed, 20)
     }
 }

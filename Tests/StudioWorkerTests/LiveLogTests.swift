@@ -44,4 +44,40 @@ final class LiveLogTests: XCTestCase {
         let whole = try await LiveLogReader.read(store, key: "k", from: 0)
         XCTAssertEqual(whole.map { String(decoding: $0, as: UTF8.self) }, "first line\nsecond line\n")
     }
+
+    /// A long run leaves thousands of segments; a poll lists only those near its offset, not the series.
+    func testAPollListsOnlySegmentsNearItsOffset() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("livelog-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = CountingObjectStore(LocalObjectStore(root: directory))
+        var output: [UInt8] = []
+        for index in 0..<3000 {
+            let text = "line \(index) of a long run "
+            let line = Array((text + String(repeating: ".", count: 99 - text.utf8.count) + "\n").utf8)
+            XCTAssertEqual(line.count, 100)
+            try await store.put(LiveLog.segmentKey("k", offset: output.count), Data(line))
+            output += line
+        }
+        store.reset()
+        let new = try await LiveLogReader.read(store, key: "k", from: 299_900)
+        XCTAssertEqual(new, Array(output[299_900...]))
+        XCTAssertEqual(store.counts.listed, 1, "a reader at a segment's start lists only what follows")
+
+        store.reset()
+        let caughtUp = try await LiveLogReader.read(store, key: "k", from: output.count)
+        XCTAssertEqual(caughtUp, [])
+        XCTAssertEqual(store.counts.listed, 0)
+        XCTAssertEqual(store.counts.requests, 2, "one empty listing and one look at the first segment")
+
+        store.reset()
+        let inside = try await LiveLogReader.read(store, key: "k", from: 250_050)
+        XCTAssertEqual(inside, Array(output[250_050...]))
+        // What follows (499 segments), then from 64 KiB back (656 more): not the 3,000 of the series.
+        XCTAssertLessThanOrEqual(store.counts.listed, 499 + 499 + 656)
+
+        let everything = try await LiveLogReader.read(store, key: "k", from: 0)
+        XCTAssertEqual(everything, output)
+        let none = try await LiveLogReader.read(store, key: "other", from: 500)
+        XCTAssertNil(none, "no segments: the reader falls back to output.tar")
+    }
 }

@@ -110,6 +110,7 @@ final class SubmitterTests: XCTestCase {
         // studio run without --queue then withdraws it: its private queue goes, so its record and index keys go.
         await submitter.withdraw("k-sent", project: "proj")
         let left = try await store.list(prefix: "")
-        XCTAssertEqual(left.filter { !$0.hasPrefix("blobstore/") }, [])
+        XCTAssertEqual(left.filter { !$0.hasPrefix("blobstore/") && !$0.hasPrefix(ChangeMark.prefix) }, [])
+        XCTAssertTrue(left.contains { ChangeMark(objectKey: $0)?.experiment == "k-sent" }, "a change mark tells a watching UI")
     }
 }
