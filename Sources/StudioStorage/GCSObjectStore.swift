@@ -175,7 +175,7 @@ public final class GCSObjectStore: ListableObjectStore, Sendable {
             }
             pageToken = page.nextPageToken
         } while pageToken != nil
-        return objects.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        return objects.sorted { $0.key.precedesInKeyOrder($1.key) }
     }
 
     /// Creates the bucket when it does not exist (once per store; a missing permission to create is not fatal

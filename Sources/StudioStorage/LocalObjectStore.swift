@@ -20,7 +20,7 @@ public protocol ListableObjectStore: ObjectStore {
 /// Whether `key` sorts after `start` in byte order (always, when there is no `start`).
 func sortsAfter(_ key: String, _ start: String?) -> Bool {
     guard let start else { return true }
-    return start.utf8.lexicographicallyPrecedes(key.utf8)
+    return start.precedesInKeyOrder(key)
 }
 
 /// One object of a listing, with what tells a reader whether it changed since it last looked.
@@ -162,7 +162,7 @@ public struct LocalObjectStore: ListableObjectStore {
         guard let (directory, keyPrefix) = directory(holding: prefix) else { return [] }
         var keys: [String] = []
         try collect(directory: directory, keyPrefix: keyPrefix, into: &keys)
-        return keys.filter { $0.hasPrefix(prefix) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return keys.filter { $0.hasPrefix(prefix) }.sorted { $0.precedesInKeyOrder($1) }
     }
 
     /// The listing with sizes and versions from `stat`: a rename over the object gives it a new inode and mtime.
@@ -189,7 +189,7 @@ public struct LocalObjectStore: ListableObjectStore {
                 guard Posix.withCString(entry.name, { fstatat(fd, $0, &st, 0) }) == 0 else { continue } // deleted since
                 objects.append(ListedObject(key: key, size: Int64(st.st_size), version: Self.version(st)))
             }
-            return objects.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            return objects.sorted { $0.key.precedesInKeyOrder($1.key) }
         }
         return try keys.compactMap { key in
             var st = stat()

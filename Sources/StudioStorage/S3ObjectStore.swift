@@ -199,7 +199,7 @@ public final class S3ObjectStore: ListableObjectStore {
             }
             token = XMLText.text(of: "IsTruncated", in: text) == "true" ? XMLText.text(of: "NextContinuationToken", in: text) : nil
         } while token != nil
-        return keys.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        return keys.sorted { $0.key.precedesInKeyOrder($1.key) }
     }
 
     /// Whether S3 answered that the bucket itself does not exist.

@@ -33,9 +33,9 @@ struct ChangeMarkCursor: Sendable {
         }
         if let newest {
             let next = ChangeMark.position(min(newest, now) - skew)
-            if position.utf8.lexicographicallyPrecedes(next.utf8) {
+            if position.precedesInKeyOrder(next) {
                 position = next
-                taken = taken.filter { position.utf8.lexicographicallyPrecedes($0.utf8) }
+                taken = taken.filter { position.precedesInKeyOrder($0) }
             }
         }
         return changed

@@ -205,7 +205,7 @@ actor ExperimentCatalog {
         defer { pruning = false }
         let cutoff = ChangeMark.position(ChangeMark.wallClockMilliseconds() - Self.markLifetime)
         guard let listing = try? await database.listObjects(prefix: ChangeMark.prefix, recursive: true, startAfter: nil) else { return }
-        let old = listing.lazy.map(\.key).filter { $0.utf8.lexicographicallyPrecedes(cutoff.utf8) }.prefix(Self.prunedPerPass)
+        let old = listing.lazy.map(\.key).filter { $0.precedesInKeyOrder(cutoff) }.prefix(Self.prunedPerPass)
         let database = self.database
         await withTaskGroup(of: Void.self) { group in
             for (index, key) in old.enumerated() {
