@@ -35,6 +35,7 @@ public final class CountingObjectStore: ListableObjectStore {
         return data
     }
     public func put(_ key: String, _ data: Data) async throws { count { _ in }; try await store.put(key, data) }
+    public func putMarker(_ key: String) async throws { count { _ in }; try await store.putMarker(key) }
     public func exists(_ key: String) async throws -> Bool { count { _ in }; return try await store.exists(key) }
     public func delete(_ key: String) async throws { count { _ in }; try await store.delete(key) }
     public func upload(_ key: String, fromFile path: String) async throws { count { _ in }; try await store.upload(key, fromFile: path) }

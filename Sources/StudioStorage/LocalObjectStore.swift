@@ -108,6 +108,19 @@ public struct LocalObjectStore: ListableObjectStore {
         }
     }
 
+    /// Creates the empty file in place: no temporary file, no `fsync` (a marker lost to a power cut costs a
+    /// reader one full listing, while three `fsync`s per experiment cost the worker milliseconds).
+    public func putMarker(_ key: String) async throws {
+        let path = try objectPath(key)
+        var fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 && errno == ENOENT {
+            try FileTree.makeDirectories(FileTree.parentPath(path))
+            fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
+        guard fd >= 0 else { throw StorageError("cannot write marker '\(key)' at '\(path)': \(Posix.message(errno))") }
+        close(fd)
+    }
+
     public func exists(_ key: String) async throws -> Bool {
         let path = try objectPath(key)
         var st = stat()

@@ -19,6 +19,13 @@ public protocol ObjectStore: Sendable {
     func upload(_ key: String, fromFile path: String) async throws
     /// Streams the object into a local file; false when there is no such key.
     func download(_ key: String, toFile path: String) async throws -> Bool
+    /// Writes an empty object that only marks something (a change mark): a hint, not data, so a store may
+    /// skip what makes a write durable.
+    func putMarker(_ key: String) async throws
+}
+
+extension ObjectStore {
+    public func putMarker(_ key: String) async throws { try await put(key, Data()) }
 }
 
 /// Why a store operation failed, in words a user can act on.

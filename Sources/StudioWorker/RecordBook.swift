@@ -36,7 +36,7 @@ struct RecordBook: Sendable {
     /// Leaves a change mark for `key`'s record. A hint only: when it cannot be written, readers still see the
     /// change at their next full listing, so a failure here never fails the write it follows.
     func markChanged(_ key: String) async {
-        try? await store.put(ChangeMark.now(key).objectKey, Data())
+        try? await store.putMarker(ChangeMark.now(key).objectKey)
     }
 
     /// Re-reads the stored record, applies `change`, and writes it back.
