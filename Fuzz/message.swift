@@ -1,5 +1,5 @@
 // libFuzzer target: a StudioML queue message, an experiment record and a config, as JSON, with every
-// accessor the worker calls on them (durations, sizes, counts, times, artifact locations).
+// accessor the worker calls on them (durations, sizes, counts, times, artifact locations), and change-mark names.
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -21,5 +21,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = try? StudioDuration(parsing: text)
     _ = try? ByteSize.parse(text)
     _ = try? ArtifactLocation(parsing: text)
+    // Object names from a store's listing: change marks (experiments.changes/<ms>-<key>).
+    if let mark = ChangeMark(objectKey: ChangeMark.prefix + text) { _ = mark.objectKey }
+    _ = ChangeMark(objectKey: text)
     return 0
 }
