@@ -79,7 +79,7 @@ let package = Package(
         // The web UI: an HTTP/1 server on swift-nio over the database and storage stores. Its HTML, JS and
         // CSS are files in Assets/, embedded by scripts/embed-ui-assets.sh into EmbeddedAssets/.
         .target(name: "StudioUI", dependencies: [
-            "StudioModel", "StudioStorage",
+            "StudioModel", "StudioStorage", "StudioCredentials",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

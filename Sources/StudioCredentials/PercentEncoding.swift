@@ -20,10 +20,11 @@ public enum PercentEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Decodes `%XX` escapes; a `%` not followed by two hex digits is kept literally.
-    public static func decode(_ text: String) -> String {
+    /// Decodes `%XX` escapes; a `%` not followed by two hex digits is kept literally. With `plusIsSpace`
+    /// (a form-encoded query), `+` is a space.
+    public static func decode(_ text: String, plusIsSpace: Bool = false) -> String {
         let bytes = Array(text.utf8)
-        guard bytes.contains(UInt8(ascii: "%")) else { return text }
+        guard bytes.contains(UInt8(ascii: "%")) || (plusIsSpace && bytes.contains(UInt8(ascii: "+"))) else { return text }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var index = 0
@@ -32,6 +33,9 @@ public enum PercentEncoding {
                let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
                 out.append(high << 4 | low)
                 index += 3
+            } else if plusIsSpace && bytes[index] == UInt8(ascii: "+") {
+                out.append(UInt8(ascii: " "))
+                index += 1
             } else {
                 out.append(bytes[index])
                 index += 1

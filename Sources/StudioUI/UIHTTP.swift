@@ -1,4 +1,5 @@
 import NIOHTTP1
+import StudioCredentials
 import StudioModel
 
 /// One HTTP request, whole (bodies are small: the API takes none that matters).
@@ -24,7 +25,7 @@ struct UIRequest: Sendable {
 
     /// The path's segments, percent-decoded (an experiment key may hold any character but `/`).
     var segments: [String] {
-        path.split(separator: "/").map { Self.percentDecode(String($0), plusIsSpace: false) }
+        path.split(separator: "/").map { PercentEncoding.decode(String($0)) }
     }
 
     /// One header's first value.
@@ -35,28 +36,10 @@ struct UIRequest: Sendable {
         var result: [String: String] = [:]
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = percentDecode(String(parts[0]), plusIsSpace: true)
-            if result[name] == nil { result[name] = parts.count > 1 ? percentDecode(String(parts[1]), plusIsSpace: true) : "" }
+            let name = PercentEncoding.decode(String(parts[0]), plusIsSpace: true)
+            if result[name] == nil { result[name] = parts.count > 1 ? PercentEncoding.decode(String(parts[1]), plusIsSpace: true) : "" }
         }
         return result
-    }
-
-    static func percentDecode(_ text: String, plusIsSpace: Bool) -> String {
-        guard text.contains("%") || (plusIsSpace && text.contains("+")) else { return text }
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let byte = utf8.popFirst() {
-            if byte == UInt8(ascii: "%"), utf8.count >= 2,
-               let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                utf8 = utf8.dropFirst(2)
-            } else if plusIsSpace && byte == UInt8(ascii: "+") {
-                bytes.append(UInt8(ascii: " "))
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

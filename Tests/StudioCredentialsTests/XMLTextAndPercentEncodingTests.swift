@@ -12,6 +12,13 @@ final class XMLTextAndPercentEncodingTests: XCTestCase {
         XCTAssertEqual(XMLText.texts(of: "Key", in: "no xml at all"), [])
     }
 
+    func testDecodingKeepsBadEscapesAndReadsPlusOnlyInForms() {
+        XCTAssertEqual(PercentEncoding.decode("a%20b+c%2F%zz%4"), "a b+c/%zz%4")
+        XCTAssertEqual(PercentEncoding.decode("a%20b+c", plusIsSpace: true), "a b c")
+        XCTAssertEqual(PercentEncoding.decode("x+y", plusIsSpace: true), "x y", "a plus alone is decoded too")
+        XCTAssertEqual(PercentEncoding.decode("%E2%9C%93"), "✓")
+    }
+
     func testEntitiesAreDecodedOnceAndEscapeRoundTrips() {
         XCTAssertEqual(XMLText.decodeEntities("&lt;a&gt; &quot;q&quot; &#34;&apos;&#13;&#10;"), "<a> \"q\" \"'\r\n")
         // `&amp;` is decoded last: an escaped entity stays one.
