@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import StudioStorage
 import XCTest
 
 /// A scratch directory under the system temp dir, removed by `remove()`.
@@ -138,4 +139,18 @@ func tree(_ root: String) throws -> [String] {
     }
     try walk("")
     return result.sorted()
+}
+
+/// What every listable store must do with `startAfter`: keys strictly after it, nested ones only when
+/// recursive, and a start that is not itself a key.
+func assertListingStartsAfterAKey(_ store: any ListableObjectStore, file: StaticString = #filePath, line: UInt = #line) async throws {
+    for key in ["p/a", "p/b", "p/c", "p/c/x", "p/d", "q/a"] { try await store.put(key, Data(key.utf8)) }
+    let after = try await store.listObjects(prefix: "p/", recursive: true, startAfter: "p/b")
+    XCTAssertEqual(after.map(\.key), ["p/c", "p/c/x", "p/d"], file: file, line: line)
+    let records = try await store.listObjects(prefix: "p/", recursive: false, startAfter: "p/b")
+    XCTAssertEqual(records.map(\.key), ["p/c", "p/d"], "nested keys are left out", file: file, line: line)
+    let between = try await store.listObjects(prefix: "p/", recursive: true, startAfter: "p/bb")
+    XCTAssertEqual(between.map(\.key), ["p/c", "p/c/x", "p/d"], "the start need not be a key", file: file, line: line)
+    let none = try await store.listObjects(prefix: "p/", recursive: true, startAfter: "p/d")
+    XCTAssertEqual(none, [], file: file, line: line)
 }
