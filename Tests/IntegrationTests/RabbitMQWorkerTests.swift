@@ -38,28 +38,8 @@ final class RabbitMQWorkerTests: XCTestCase {
 
     private func worker(_ extra: [String]) -> [String] { fixture.workerArguments(["--queue", queue] + extra) }
 
-    /// The first run writes `ready` (its pid) and waits (SIGTERM: writes `got-term`, exits 0); later runs finish.
-    private let firstRunWaits = """
-        import os, signal, sys, time
-        scratch = os.environ['E2E_SCRATCH']
-        with open(os.path.join(scratch, 'runs'), 'a') as f:
-            f.write('run\\n')
-        runs = len(open(os.path.join(scratch, 'runs')).read().splitlines())
-        print('run', runs, flush=True)
-        if runs == 1:
-            signal.signal(signal.SIGTERM, lambda n, f: (open(os.path.join(scratch, 'got-term'), 'w').write('TERM'), sys.exit(0)))
-            with open(os.path.join(scratch, 'ready.tmp'), 'w') as f:
-                f.write(str(os.getpid()))
-            os.rename(os.path.join(scratch, 'ready.tmp'), os.path.join(scratch, 'ready'))
-            while True:
-                time.sleep(0.05)
-        print('done', flush=True)
-        """
-
-    private func runCount() -> Int { fixture.scratchText("runs")?.split(separator: "\n").count ?? 0 }
-
     func testSIGTERMHandsTheMessageBackAtOnceAndTheNextWorkerRunsIt() throws {
-        try fixture.write("wait.py", firstRunWaits)
+        try fixture.write("wait.py", WorkerFixture.firstRunWaitsScript)
         let key = try fixture.submit(["wait.py"], queue: queue)
         XCTAssertEqual(try messages().work, 1)
         let first = try fixture.start(worker(["--single-run", "--timeout", "-1"]))
@@ -78,7 +58,7 @@ final class RabbitMQWorkerTests: XCTestCase {
     }
 
     func testSIGKILLedWorkersMessageComesBackAfterTheLease() throws {
-        try fixture.write("wait.py", firstRunWaits)
+        try fixture.write("wait.py", WorkerFixture.firstRunWaitsScript)
         let key = try fixture.submit(["wait.py"], queue: queue)
         let first = try fixture.start(worker(["--single-run", "--timeout", "-1"]))
         XCTAssertTrue(workerWaitUntil(30) { self.fixture.scratchText("ready") != nil }, "the experiment never started: \(first.stderrText)")
@@ -89,7 +69,7 @@ final class RabbitMQWorkerTests: XCTestCase {
         XCTAssertTrue(workerWaitUntil(15) { (try? self.messages().work) == 1 }, "the message did not come back")
         let second = try fixture.run(worker(["--single-run", "--timeout", "20"]), within: 60)
         XCTAssertEqual(second.code, 0, second.stderrText)
-        XCTAssertEqual(runCount(), 2)
+        XCTAssertEqual(fixture.runCount(), 2)
         XCTAssertEqual(fixture.status(key), "finished")
         XCTAssertEqual(try messages().work + messages().held, 0)
     }
@@ -106,13 +86,13 @@ final class RabbitMQWorkerTests: XCTestCase {
         let key = try fixture.submit(["long.py"], queue: queue)
         // Two workers: if the broker took the message back while it ran, the idle one would run it again.
         let busy = try fixture.start(worker(["--timeout", "5"]))
-        XCTAssertTrue(workerWaitUntil(30) { self.runCount() == 1 }, "the experiment never started: \(busy.stderrText)")
+        XCTAssertTrue(workerWaitUntil(30) { self.fixture.runCount() == 1 }, "the experiment never started: \(busy.stderrText)")
         let idle = try fixture.start(worker(["--timeout", String(seconds + 10)]))
         XCTAssertNotNil(busy.waitForExit(within: Double(seconds) + 60), "the busy worker did not finish: \(busy.stderrText)")
         XCTAssertNotNil(idle.waitForExit(within: 30), "the idle worker did not finish")
         XCTAssertEqual(busy.exitCode, 0, busy.stderrText)
         XCTAssertEqual(idle.exitCode, 0, idle.stderrText)
-        XCTAssertEqual(runCount(), 1, "the experiment ran more than once")
+        XCTAssertEqual(fixture.runCount(), 1, "the experiment ran more than once")
         XCTAssertEqual(fixture.status(key), "finished")
         XCTAssertEqual(try messages().work + messages().held, 0)
     }

@@ -11,33 +11,9 @@ final class WorkerQueueTests: XCTestCase {
     override func setUpWithError() throws { fixture = try WorkerFixture() }
     override func tearDown() { fixture?.tearDown() }
 
-    /// Counts its runs in `$E2E_SCRATCH/runs`; the first run writes `ready` (its pid) and waits
-    /// forever (its SIGTERM handler writes `got-term` and exits 0); later runs finish at once.
-    private let secondRunFinishes = """
-        import os, signal, sys, time
-        scratch = os.environ['E2E_SCRATCH']
-        with open(os.path.join(scratch, 'runs'), 'a') as f:
-            f.write('run\\n')
-        runs = len(open(os.path.join(scratch, 'runs')).read().splitlines())
-        print('run', runs, flush=True)
-        if runs == 1:
-            def on_term(number, frame):
-                open(os.path.join(scratch, 'got-term'), 'w').write('TERM')
-                sys.exit(0)
-            signal.signal(signal.SIGTERM, on_term)
-            with open(os.path.join(scratch, 'ready.tmp'), 'w') as f:
-                f.write(str(os.getpid()))
-            os.rename(os.path.join(scratch, 'ready.tmp'), os.path.join(scratch, 'ready'))
-            while True:
-                time.sleep(0.05)
-        print('done', flush=True)
-        """
-
-    private func runCount() -> Int { fixture.scratchText("runs")?.split(separator: "\n").count ?? 0 }
-
     /// kill -9 of the worker mid-experiment: once the lease runs out, another worker runs it to the end.
     func testKilledWorkersExperimentRunsAgainAfterTheLeaseExpires() throws {
-        try fixture.write("crash.py", secondRunFinishes)
+        try fixture.write("crash.py", WorkerFixture.firstRunWaitsScript)
         let key = try fixture.submit(["crash.py"])
         let first = try fixture.start(fixture.workerArguments(["--single-run", "--timeout", "-1"]))
         XCTAssertTrue(workerWaitUntil(30) { self.fixture.scratchText("ready") != nil }, "the experiment never started: \(first.stderrText)")
@@ -52,7 +28,7 @@ final class WorkerQueueTests: XCTestCase {
 
         let second = try fixture.work(["--single-run", "--timeout", "20"], within: 40)
         XCTAssertEqual(second.code, 0, second.stderrText)
-        XCTAssertEqual(runCount(), 2)
+        XCTAssertEqual(fixture.runCount(), 2)
         XCTAssertEqual(fixture.status(key), "finished")
         XCTAssertEqual(second.stdoutText, "run 2\ndone\n")
         XCTAssertEqual(try fixture.fileArtifact(key, "output"), Data("run 1\nrun 2\ndone\n".utf8), "both runs' output is kept")
@@ -94,7 +70,7 @@ final class WorkerQueueTests: XCTestCase {
     /// SIGTERM to the worker: the experiment gets SIGTERM, the message is back on the queue at once
     /// (long before its lease would end), the worker exits 143, and another worker completes it.
     func testTerminatedWorkerHandsTheMessageBackAtOnce() throws {
-        try fixture.write("term.py", secondRunFinishes)
+        try fixture.write("term.py", WorkerFixture.firstRunWaitsScript)
         let key = try fixture.submit(["term.py"])
         let first = try fixture.start(fixture.workerArguments(["--timeout", "-1", "--lease", "60", "--grace", "5"]))
         XCTAssertTrue(workerWaitUntil(30) { self.fixture.scratchText("ready") != nil }, "the experiment never started: \(first.stderrText)")
@@ -108,7 +84,7 @@ final class WorkerQueueTests: XCTestCase {
 
         let second = try fixture.work(["--single-run"])
         XCTAssertEqual(second.code, 0, second.stderrText)
-        XCTAssertEqual(runCount(), 2)
+        XCTAssertEqual(fixture.runCount(), 2)
         XCTAssertEqual(fixture.status(key), "finished")
         XCTAssertEqual(fixture.readyMessages() + fixture.leasedMessages(), [])
     }
@@ -142,7 +118,7 @@ final class WorkerQueueTests: XCTestCase {
         try body.write(to: URL(fileURLWithPath: fixture.queueDirectory() + "/" + message))
         let again = try fixture.work()
         XCTAssertEqual(again.code, 0, again.stderrText)
-        XCTAssertEqual(runCount(), 1, "the experiment ran again")
+        XCTAssertEqual(fixture.runCount(), 1, "the experiment ran again")
         XCTAssertEqual(fixture.status(key), "finished")
         XCTAssertEqual(fixture.record(key)?["time_finished"] as? Double, finishedAt)
         XCTAssertEqual(fixture.readyMessages() + fixture.leasedMessages(), [], "the redelivery was not acknowledged")

@@ -87,6 +87,31 @@ final class WorkerFixture {
     /// A scratch file's path.
     func scratchPath(_ name: String) -> String { scratch + "/" + name }
 
+    /// An experiment that counts its runs in `$E2E_SCRATCH/runs`; the first run writes `ready` (its pid) and
+    /// waits forever (its SIGTERM handler writes `got-term` and exits 0); later runs finish at once.
+    static let firstRunWaitsScript = """
+        import os, signal, sys, time
+        scratch = os.environ['E2E_SCRATCH']
+        with open(os.path.join(scratch, 'runs'), 'a') as f:
+            f.write('run\\n')
+        runs = len(open(os.path.join(scratch, 'runs')).read().splitlines())
+        print('run', runs, flush=True)
+        if runs == 1:
+            def on_term(number, frame):
+                open(os.path.join(scratch, 'got-term'), 'w').write('TERM')
+                sys.exit(0)
+            signal.signal(signal.SIGTERM, on_term)
+            with open(os.path.join(scratch, 'ready.tmp'), 'w') as f:
+                f.write(str(os.getpid()))
+            os.rename(os.path.join(scratch, 'ready.tmp'), os.path.join(scratch, 'ready'))
+            while True:
+                time.sleep(0.05)
+        print('done', flush=True)
+        """
+
+    /// How many times `firstRunWaitsScript` has run.
+    func runCount() -> Int { scratchText("runs")?.split(separator: "\n").count ?? 0 }
+
     /// A scratch file's text, or nil when it does not exist.
     func scratchText(_ name: String) -> String? {
         FileManager.default.contents(atPath: scratchPath(name)).map { String(decoding: $0, as: UTF8.self) }
