@@ -114,8 +114,9 @@ final class RabbitMQCompatibilityTests: XCTestCase {
                       "stdout: \(worker.standardOutput.suffix(2000))\nstderr: \(worker.standardError.suffix(3000))")
         let status = try await recordStatus(key)
         XCTAssertEqual(status, "finished")
-        // StudioML's worker acknowledges from pika's I/O thread; with --single-run it can exit before that
-        // ack reaches the broker (seen in some runs here; not yet traced), and the broker then requeues the message.
+        // StudioML's worker calls pika's basic_ack from the experiment's thread, not pika's I/O loop (pika is not
+        // thread-safe; docs/rabbitmq.md): with --single-run it can exit before the ack frame is written, and the
+        // broker then requeues the message.
         // That is StudioML's behaviour, not the wire format's: what is asserted here is that it ran our
         // message to `finished`. Its ack, when it arrives, empties the queue.
         let deadline = ContinuousClock.now + .seconds(20)
