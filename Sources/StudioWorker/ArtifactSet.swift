@@ -38,18 +38,20 @@ struct ArtifactSet: Sendable {
         for (tag, artifact) in experiment.orderedArtifacts where !artifact.mutable {
             guard let resolved = try stores.resolve(tag, artifact) else { continue }
             let cached = layout.blobCache + "/" + Self.cacheName(resolved)
-            if FileManager.default.fileExists(atPath: cached) {
-                BlobCache.touch(cached)
-            } else {
-                try await download(tag, resolved, into: cached)
-            }
-            if resolved.kind == .http {
-                try placeDownload(cached, in: layout.path(for: tag), at: localPath(tag, artifact))
-            } else {
-                do { try ArtifactPacking.unpack(tar: cached, into: layout.path(for: tag)) } catch {
-                    // A tar that cannot be unpacked is never kept for the next experiment to trip on.
-                    unlink(cached)
-                    throw error
+            try await BlobCache.whilePinned(cached) {
+                if FileManager.default.fileExists(atPath: cached) {
+                    BlobCache.touch(cached)
+                } else {
+                    try await download(tag, resolved, into: cached)
+                }
+                if resolved.kind == .http {
+                    try placeDownload(cached, in: layout.path(for: tag), at: localPath(tag, artifact))
+                } else {
+                    do { try ArtifactPacking.unpack(tar: cached, into: layout.path(for: tag)) } catch {
+                        // A tar that cannot be unpacked is never kept for the next experiment to trip on.
+                        unlink(cached)
+                        throw error
+                    }
                 }
             }
             log.debug("fetched artifact \(tag)", ["from": URLRedaction.redact(resolved.name)])

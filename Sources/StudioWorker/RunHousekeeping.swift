@@ -55,9 +55,24 @@ final class RunHousekeeping: Sendable {
 
 /// The blob cache (`$STUDIOML_HOME/blobcache`): downloaded immutable tars, kept for the next
 /// experiment with the same workspace. A use refreshes a file's time; trimming removes the
-/// least recently used files until the total fits.
+/// least recently used files until the total fits, never one that an experiment is unpacking
+/// (with `--parallel`, one slot trims while another unpacks).
 struct BlobCache: Sendable {
     let directory: String
+
+    /// Files in use, with how many users each has.
+    private static let pinned = Mutex<[String: Int]>([:])
+
+    /// Runs `body` with `path` kept out of every trim until it returns.
+    static func whilePinned<T>(_ path: String, _ body: () async throws -> T) async rethrows -> T {
+        pinned.withLock { $0[path, default: 0] += 1 }
+        defer {
+            pinned.withLock { users in
+                if let count = users[path], count > 1 { users[path] = count - 1 } else { users[path] = nil }
+            }
+        }
+        return try await body()
+    }
 
     /// Marks `path` as just used.
     static func touch(_ path: String) {
@@ -69,8 +84,10 @@ struct BlobCache: Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         var files: [(path: String, size: Int64, used: Int64)] = []
         var total: Int64 = 0
+        let inUse = Self.pinned.withLock { Set($0.keys) }
         for name in names where !name.contains(".part-") {
             let path = directory + "/" + name
+            guard !inUse.contains(path) else { continue }
             var status = stat()
             guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
             let used = Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)

@@ -90,6 +90,20 @@ final class FleetSafetyUnitTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [])
     }
 
+    /// With `--parallel`, one slot trims while another unpacks: a blob being used is never removed.
+    func testBlobCacheNeverTrimsABlobInUse() async throws {
+        let directory = NSTemporaryDirectory() + "blobcache-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for name in ["busy", "idle"] { _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(count: 1000)) }
+        try await BlobCache.whilePinned(directory + "/busy") {
+            try await BlobCache.whilePinned(directory + "/busy") { BlobCache(directory: directory).trim(to: 0) }
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), ["busy"], "still pinned by its first user")
+        }
+        BlobCache(directory: directory).trim(to: 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [], "trimmed once nobody uses it")
+    }
+
     func testHousekeepingKeepsTheNewestRunsAndRemovesReadOnlyTrees() throws {
         let home = NSTemporaryDirectory() + "runs-\(UUID().uuidString)"
         defer { _ = RunHousekeeping.removeTree(home) }
