@@ -139,6 +139,13 @@ struct ExperimentRun: Sendable {
         return try experiment.maxDuration
     }
 
+    /// This machine's name (a pod's name in Kubernetes), as the web UI shows where an experiment runs.
+    static func hostName() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "unknown" }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Running from here on: written over the record just read (one round trip, not a re-read).
     private func markRunning(_ experiment: Experiment) async throws {
         var running = experiment
@@ -146,6 +153,7 @@ struct ExperimentRun: Sendable {
         running.timeStarted = Date.now.timeIntervalSince1970
         // A preempted attempt's reason is history now (`preempted_by` stays): this attempt has its own.
         if running.info["reason"] == .string("preempted") { running.info["reason"] = nil }
+        running.info["worker_host"] = .string(Self.hostName())
         try await records.write(running)
     }
 

@@ -134,5 +134,6 @@ final class WorkerEndToEndTests: XCTestCase {
         let key = String(try XCTUnwrap(keys.first).dropLast("%obj".count))
         XCTAssertEqual(fixture.status(key), "failed")
         XCTAssertEqual(fixture.info(key)["exit_code"] as? Int, 5)
+        XCTAssertEqual(fixture.info(key)["worker_host"] as? String, ProcessInfo.processInfo.hostName, "the page shows where it ran")
     }
 }

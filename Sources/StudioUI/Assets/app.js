@@ -310,7 +310,7 @@ const FIELDS = [
   ["Added", (r) => fmtTime(r.time_added)], ["Started", (r) => fmtTime(r.time_started)],
   ["Last checkpoint", (r) => fmtTime(r.time_last_checkpoint)], ["Finished", (r) => fmtTime(r.time_finished)],
   ["Exit code", (r) => r.info && r.info.exit_code], ["Signal", (r) => r.info && r.info.signal],
-  ["Reason", (r) => r.info && r.info.reason], ["Metric", (r) => r.metric],
+  ["Reason", (r) => r.info && r.info.reason], ["Worker", (r) => r.info && r.info.worker_host], ["Metric", (r) => r.metric],
   ["Max duration", (r) => r.max_duration], ["Resources", (r) => r.resources_needed && JSON.stringify(r.resources_needed)],
   ["Requirements", (r) => (r.pythonenv || []).join(", ")],
 ];
