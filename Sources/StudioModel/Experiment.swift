@@ -162,6 +162,13 @@ public struct Experiment: Sendable, Equatable {
         set { json["time_finished"] = newValue.map(JSONValue.double) ?? .null }
     }
 
+    /// The config the experiment was submitted with, secrets removed (`SecretRedaction`): ours, not StudioML's
+    /// (whose readers ignore it), so the web UI can show what an experiment ran with. Setting it redacts.
+    public var redactedConfig: JSONObject? {
+        get { json["config"]?.objectValue }
+        set { json["config"] = newValue.map { SecretRedaction.redact(.object($0)) } ?? nil }
+    }
+
     /// Free-form information; `{}` when missing.
     public var info: JSONObject {
         get { json["info"]?.objectValue ?? [:] }

@@ -162,7 +162,7 @@ struct UIRouter: Sendable {
         guard let record = try? Experiment(parsing: data) else {
             return .json(.object(answer)) // the row says why; the raw text may hold secrets and is not sent
         }
-        answer["record"] = Redaction.redact(.object(record.json))
+        answer["record"] = SecretRedaction.redact(.object(record.json))
         let stored = (try? await storage.listObjects(prefix: "experiments/\(key)/")) ?? []
         var sizes: [String: Int64?] = [:]
         for object in stored { sizes[object.key] = object.size }
@@ -171,7 +171,7 @@ struct UIRouter: Sendable {
             var entry: JSONObject = ["tag": .string(tag), "mutable": .bool(artifact.mutable)]
             entry["key"] = artifact.key.map { .string($0) } ?? .null
             if let location = artifact.qualified ?? artifact.url {
-                entry["location"] = Redaction.redact(["url": .string(location)])["url"]
+                entry["location"] = .string(SecretRedaction.redactURL(location))
             }
             if let objectKey = artifact.key {
                 if let size = sizes[objectKey] {

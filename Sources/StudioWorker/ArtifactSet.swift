@@ -54,7 +54,7 @@ struct ArtifactSet: Sendable {
                     }
                 }
             }
-            log.debug("fetched artifact \(tag)", ["from": URLRedaction.redact(resolved.name)])
+            log.debug("fetched artifact \(tag)", ["from": SecretRedaction.redactURL(resolved.name)])
         }
         try FileManager.default.createDirectory(atPath: layout.workspace, withIntermediateDirectories: true)
     }
@@ -108,7 +108,7 @@ struct ArtifactSet: Sendable {
             case .experimentStorage:
                 throw WorkerError("artifact \(tag) is missing from storage (key \(resolved.key)); was the submission's upload interrupted? Submit the experiment again")
             case .http:
-                throw WorkerError("artifact \(tag): \(URLRedaction.redact(resolved.name)) answered 404 Not Found; check the artifact's URL")
+                throw WorkerError("artifact \(tag): \(SecretRedaction.redactURL(resolved.name)) answered 404 Not Found; check the artifact's URL")
             case .gcs, .s3:
                 throw WorkerError("artifact \(tag) is missing: there is no object \(resolved.name); check the artifact's qualified name")
             }
@@ -142,12 +142,5 @@ struct ArtifactSet: Sendable {
         let origin = resolved.kind == .experimentStorage ? "storage:" + resolved.key : resolved.name
         let prefix = resolved.kind == .http ? "url-" : "obj-"
         return prefix + SHA256.hash(data: Array(origin.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-    }
-}
-
-/// Query strings of URLs can carry signatures: messages show URLs without them.
-enum URLRedaction {
-    static func redact(_ url: String) -> String {
-        url.firstIndex(of: "?").map { String(url[..<$0]) + "?…" } ?? url
     }
 }

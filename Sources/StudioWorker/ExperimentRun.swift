@@ -154,6 +154,7 @@ struct ExperimentRun: Sendable {
         // A preempted attempt's reason is history now (`preempted_by` stays): this attempt has its own.
         if running.info["reason"] == .string("preempted") { running.info["reason"] = nil }
         running.info["worker_host"] = .string(Self.hostName())
+        if running.redactedConfig == nil { running.redactedConfig = config.source } // submitted by StudioML's client
         try await records.write(running)
     }
 

@@ -32,7 +32,7 @@ struct RejectedMessages: Sendable {
             "deliveries": .int(Int64(deliveries)),
         ]
         if let body = try? JSONValue(parsing: message.body) {
-            entry["message"] = Self.redacted(body)
+            entry["message"] = SecretRedaction.redact(body)
         } else {
             // Not JSON, so no field of it can be told apart as a secret: kept as text, readable by us only.
             entry["message_text"] = .string(String(decoding: message.body, as: UTF8.self))
@@ -41,48 +41,6 @@ struct RejectedMessages: Sendable {
         try Self.writePrivate(path, JSONValue.object(entry).jsonData(.pretty))
         trim()
         return path
-    }
-
-    /// Names whose values are secrets wherever they appear (lower-cased substrings).
-    static let secretNames = ["credential", "secret", "password", "passwd", "token", "private_key", "access_key", "api_key", "apikey"]
-
-    /// `value` with every secret replaced: any member whose name looks like a secret (whole
-    /// subtree), every value of an `env` map (experiments get their keys that way), and the
-    /// password of any URL with user information.
-    static func redacted(_ value: JSONValue, inEnv: Bool = false) -> JSONValue {
-        switch value {
-        case .object(let object):
-            var result = JSONObject()
-            for (name, member) in object {
-                let lower = name.lowercased()
-                if secretNames.contains(where: { lower.contains($0) }) {
-                    result[name] = .string("<redacted>")
-                } else if inEnv {
-                    result[name] = member.isNull ? member : .string("<redacted>")
-                } else {
-                    result[name] = redacted(member, inEnv: lower == "env")
-                }
-            }
-            return .object(result)
-        case .array(let items):
-            return .array(items.map { redacted($0, inEnv: inEnv) })
-        case .string(let text):
-            return .string(redactedURLPassword(text))
-        default:
-            return value
-        }
-    }
-
-    /// `scheme://user:password@host…` with the password replaced.
-    static func redactedURLPassword(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        guard let scheme = (0..<max(0, bytes.count - 2)).first(where: { bytes[$0] == 0x3A && bytes[$0 + 1] == 0x2F && bytes[$0 + 2] == 0x2F })
-        else { return text }
-        let authority = scheme + 3
-        // The user information ends at the first @ before any / of the path.
-        guard let at = bytes[authority...].prefix(while: { $0 != 0x2F }).firstIndex(of: 0x40),
-              let colon = bytes[authority..<at].firstIndex(of: 0x3A) else { return text }
-        return String(decoding: bytes[...colon], as: UTF8.self) + "<redacted>" + String(decoding: bytes[at...], as: UTF8.self)
     }
 
     /// Removes the oldest files beyond `limit`.

@@ -116,11 +116,13 @@ public struct Submitter: Sendable {
             pythonenv: requirements(in: submission.workspace), pythonver: pythonVersion(),
             project: submission.project, resourcesNeeded: resources, timeAdded: now,
             maxDuration: submission.maxDuration, metric: submission.metric, artifacts: artifacts)
+        var recorded = experiment
+        recorded.redactedConfig = config.source
         try interruption?.check()
         let records = RecordBook(store: stores.database)
         written.append(RecordBook.recordKey(key))
         try await stores.database.delete(RecordBook.recordKey(key))
-        try await records.write(experiment)
+        try await records.write(recorded)
         let owner = experiment.owner ?? "guest"
         written.append("users/\(owner)/experiments/\(key)")
         try await stores.database.put("users/\(owner)/experiments/\(key)", Data(JSONValue.double(now).serialized().utf8))

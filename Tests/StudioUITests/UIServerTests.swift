@@ -296,11 +296,11 @@ final class UIServerTests: XCTestCase {
     }
 
     func testRedactionRules() {
-        XCTAssertTrue(Redaction.isSecretKey("aws_secret_access_key"))
-        XCTAssertTrue(Redaction.isSecretKey("GOOGLE_APPLICATION_CREDENTIALS"))
-        XCTAssertTrue(Redaction.isSecretKey("refreshToken"))
-        XCTAssertFalse(Redaction.isSecretKey("key"))
-        XCTAssertFalse(Redaction.isSecretKey("keyname"))
+        XCTAssertTrue(SecretRedaction.isSecretName("aws_secret_access_key"))
+        XCTAssertTrue(SecretRedaction.isSecretName("GOOGLE_APPLICATION_CREDENTIALS"))
+        XCTAssertTrue(SecretRedaction.isSecretName("refreshToken"))
+        XCTAssertFalse(SecretRedaction.isSecretName("key"))
+        XCTAssertFalse(SecretRedaction.isSecretName("keyname"))
     }
 }
 

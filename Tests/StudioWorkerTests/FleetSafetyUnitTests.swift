@@ -48,12 +48,12 @@ final class FleetSafetyUnitTests: XCTestCase {
                         "credentials": {"aws": {"secret_access_key": "SK2"}}},
                         "cloud": {"queue": {"rmq": "amqps://u:pw@host:5671/vh"}}, "password": "p"}}
             """)
-        let text = RejectedMessages.redacted(message).serialized(.compact)
+        let text = SecretRedaction.redact(message).serialized(.compact)
         for secret in ["\"AK\"", "SK", "hf_secret", "also hidden", ":pw@", "\"p\""] { XCTAssertFalse(text.contains(secret), "\(secret) in \(text)") }
         XCTAssertTrue(text.contains("\"bucket\":\"b\""), text)
         XCTAssertTrue(text.contains("amqps://u:<redacted>@host:5671/vh"), text)
         XCTAssertTrue(text.contains("\"HF_TOKEN\":\"<redacted>\""), text)
-        XCTAssertEqual(RejectedMessages.redactedURLPassword("https://host/a:b@c"), "https://host/a:b@c", "an @ in the path is no password")
+        XCTAssertEqual(SecretRedaction.redactURLPassword("https://host/a:b@c"), "https://host/a:b@c", "an @ in the path is no password")
     }
 
     func testRejectedFilesArePrivateAndTheOldestGoFirst() throws {

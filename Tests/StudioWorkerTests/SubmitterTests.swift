@@ -58,6 +58,28 @@ final class SubmitterTests: XCTestCase {
         return submission
     }
 
+    /// The record keeps the config it was submitted with for the web UI, without a secret in it.
+    func testTheRecordKeepsTheConfigWithoutSecrets() async throws {
+        let config = try StudioConfig(json: JSONValue(parsing: Data("""
+            {"env": {"HF_TOKEN": "hf_secret_value"}, "database": {"type": "local", "credentials": {"aws": {"secret_access_key": "SK_VALUE"}}},
+             "cloud": {"queue": {"rmq": "amqp://user:pw_value@broker:5672/%2f"}}, "saveWorkspaceFrequency": "3m"}
+            """.utf8)))
+        let submitter = Submitter(config: config, home: home, log: WorkerLog(level: .error))
+        let queue = FakeQueue()
+        _ = try await submitter.submit(submission("k-config"), to: queue)
+        let read = try await store.get("experiments/k-config")
+        let stored = try XCTUnwrap(read)
+        let record = try Experiment(parsing: stored)
+        // (Artifact entries carry the storage's credentials: StudioML's format, which its workers need; wire-format.md §10.)
+        let text = JSONValue.object(try XCTUnwrap(record.redactedConfig)).serialized(.compact)
+        for secret in ["hf_secret_value", "SK_VALUE", "pw_value"] { XCTAssertFalse(text.contains(secret), "\(secret) in \(text)") }
+        XCTAssertEqual(record.redactedConfig?["saveWorkspaceFrequency"], .string("3m"))
+        XCTAssertEqual(record.redactedConfig?["env"]?["HF_TOKEN"], .string(SecretRedaction.marker))
+        XCTAssertEqual(record.redactedConfig?["cloud"]?["queue"]?["rmq"], .string("amqp://user:<redacted>@broker:5672/%2f"))
+        let sent = try XCTUnwrap(queue.sent.withLock { $0.first })
+        XCTAssertTrue(String(decoding: sent, as: UTF8.self).contains("hf_secret_value"), "the message still carries the config the worker needs")
+    }
+
     func testAFailedSendRemovesTheRecordAndItsIndexKeys() async throws {
         let queue = FakeQueue()
         queue.onSend = { throw QueueError(.unusable, "refused") }
