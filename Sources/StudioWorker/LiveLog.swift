@@ -98,21 +98,22 @@ enum LiveLogReader {
     ///
     /// Segment keys sort by where they start, so only segments near `offset` are listed, never the whole
     /// series: first those starting at `offset` or later (a reader that read to the end of a segment needs
-    /// nothing else); when `offset` lies inside an earlier segment, a little further back, then up to
-    /// `maxSegment` back (no segment is longer). Following a long run's log costs one short listing a poll.
+    /// nothing else); when none starts exactly there, `offset` lies inside or at the end of an earlier one,
+    /// found by looking back 4 KiB, then 64 KiB, then 4 MiB (no segment is longer). Following a long run's
+    /// log costs one or two short listings a poll, however many segments lie behind it.
     static func read(_ store: any ListableObjectStore, key: String, from offset: Int) async throws -> [UInt8]? {
         var segments: [(start: Int, size: Int64?)] = []
         var from = offset
-        for reach in [0, 64 << 10, LiveLog.maxSegment] {
+        for reach in [0, 4 << 10, 64 << 10, LiveLog.maxSegment] {
             from = max(0, offset - reach)
             segments = try await Self.segments(store, key: key, startingAt: from)
-            if reach == 0, offset > 0, segments.isEmpty {
-                // Nothing new, or no segments at all: only the first segment tells which.
-                return try await store.exists(LiveLog.segmentKey(key, offset: 0)) ? [] : nil
-            }
             if from == 0 || segments.first.map({ $0.start <= offset }) == true { break }
         }
         if from == 0, segments.first?.start != 0 { return nil }
+        if segments.isEmpty {
+            // Nothing within reach: no segments at all (then output.tar is the source), or a gap.
+            return try await store.exists(LiveLog.segmentKey(key, offset: 0)) ? [] : nil
+        }
         // Segments of a rerun (after a redelivery) may overlap earlier ones: the file only grows, so each byte
         // is the same in every segment that holds it, and each is taken once.
         var bytes: [UInt8] = []

@@ -66,14 +66,23 @@ final class LiveLogTests: XCTestCase {
         store.reset()
         let caughtUp = try await LiveLogReader.read(store, key: "k", from: output.count)
         XCTAssertEqual(caughtUp, [])
-        XCTAssertEqual(store.counts.listed, 0)
-        XCTAssertEqual(store.counts.requests, 2, "one empty listing and one look at the first segment")
+        XCTAssertEqual(store.counts.requests, 2, "an empty listing, then one 4 KiB back that shows the last segment ends here")
+        XCTAssertLessThanOrEqual(store.counts.listed, 41)
 
         store.reset()
         let inside = try await LiveLogReader.read(store, key: "k", from: 250_050)
         XCTAssertEqual(inside, Array(output[250_050...]))
-        // What follows (499 segments), then from 64 KiB back (656 more): not the 3,000 of the series.
-        XCTAssertLessThanOrEqual(store.counts.listed, 499 + 499 + 656)
+        // What follows (499 segments), then from 4 KiB back (41 more): not the 3,000 of the series.
+        XCTAssertLessThanOrEqual(store.counts.listed, 499 + 499 + 41)
+
+        // A window that stopped inside the last segment (a page reads 256 KiB at a time; a segment holds up to
+        // 4 MiB) gets the rest of it, though no segment starts after it.
+        let big = Array(repeating: UInt8(ascii: "x"), count: 300_000)
+        try await store.put(LiveLog.segmentKey("big", offset: 0), Data(big))
+        let rest = try await LiveLogReader.read(store, key: "big", from: 262_144)
+        XCTAssertEqual(rest?.count, 300_000 - 262_144)
+        let end = try await LiveLogReader.read(store, key: "big", from: 300_000)
+        XCTAssertEqual(end, [])
 
         let everything = try await LiveLogReader.read(store, key: "k", from: 0)
         XCTAssertEqual(everything, output)
