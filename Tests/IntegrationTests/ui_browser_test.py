@@ -1,7 +1,12 @@
-"""Drives `studio ui` in headless Chromium: live list, live log, stop, delete, inert record text.
+"""Drives `studio ui` in headless Chromium: live list, live log, charts, stop, delete, inert record text.
 
-Run by UIBrowserTests.swift with STUDIO (the binary), STUDIOML_HOME and UI_WORKSPACE set. Exit 77 when
-selenium, chromium or chromedriver is missing (the Swift test skips locally and fails under CI).
+Run by UIBrowserTests.swift with STUDIO (the binary), STUDIOML_HOME and UI_WORKSPACE set. The store is the
+one $STUDIOML_HOME/config.yaml names; UI_STORE says how this script reaches it from outside studio: `local`
+(default: the files under $STUDIOML_HOME/store), `s3` (moto at UI_S3_ENDPOINT, through boto3) or `gcs` (the
+emulator at STORAGE_EMULATOR_HOST); UI_DATABASE_BUCKET and UI_STORAGE_BUCKET name the buckets. With UI_HOME
+set, `studio ui` runs with that STUDIOML_HOME, apart from the worker's, as on another machine: the log and
+the charts then come through the store only. Exit 77 when selenium, chromium or chromedriver is missing
+(the Swift test skips locally and fails under CI).
 """
 import json
 import os
@@ -9,6 +14,9 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 try:
     from selenium import webdriver
@@ -29,13 +37,82 @@ STUDIO = os.environ["STUDIO"]
 HOME = os.environ["STUDIOML_HOME"]
 WORKSPACE = os.environ["UI_WORKSPACE"]
 SCRATCH = os.environ["E2E_SCRATCH"]
+UI_HOME = os.environ.get("UI_HOME")
+LIVE_LOG_DEADLINE = 5.0  # seconds from the experiment writing a line to the page showing it (issue 10)
 processes = []
 
 
-def start(*args, output=None):
+class Store:
+    """The config's database and storage, read and written from outside studio."""
+
+    def __init__(self):
+        self.kind = os.environ.get("UI_STORE", "local")
+        self.database = os.environ.get("UI_DATABASE_BUCKET")
+        self.storage = os.environ.get("UI_STORAGE_BUCKET", self.database)
+        if self.kind == "s3":
+            import boto3
+            self.s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=os.environ["UI_S3_ENDPOINT"],
+                                   aws_access_key_id="testing", aws_secret_access_key="testing")
+        elif self.kind == "gcs":
+            self.gcs = os.environ["STORAGE_EMULATOR_HOST"].rstrip("/")
+
+    def _gcs(self, method, path, body=None, content_type="application/json"):
+        request = urllib.request.Request(self.gcs + path, data=body, method=method, headers={"Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.read()
+        except urllib.error.HTTPError as error:
+            if error.code in (404, 409):
+                return None
+            raise
+
+    def put(self, key, data):
+        if self.kind == "local":
+            path = os.path.join(HOME, "store", key + "%obj")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+        elif self.kind == "s3":
+            try:
+                self.s3.create_bucket(Bucket=self.database)
+            except self.s3.exceptions.BucketAlreadyOwnedByYou:
+                pass
+            self.s3.put_object(Bucket=self.database, Key=key, Body=data)
+        else:
+            self._gcs("POST", "/storage/v1/b?project=studio-emulator", json.dumps({"name": self.database}).encode())
+            name = urllib.parse.quote(key, safe="")
+            self._gcs("POST", f"/upload/storage/v1/b/{self.database}/o?uploadType=media&name={name}", data,
+                      content_type="application/octet-stream")
+
+    def get(self, key):
+        """The database object's bytes, or None."""
+        if self.kind == "local":
+            path = os.path.join(HOME, "store", key + "%obj")
+            return open(path, "rb").read() if os.path.exists(path) else None
+        if self.kind == "s3":
+            try:
+                return self.s3.get_object(Bucket=self.database, Key=key)["Body"].read()
+            except self.s3.exceptions.NoSuchKey:
+                return None
+        return self._gcs("GET", f"/storage/v1/b/{self.database}/o/{urllib.parse.quote(key, safe='')}?alt=media")
+
+    def stored_keys(self, prefix):
+        """The storage bucket's keys under `prefix` (remote stores only)."""
+        if self.kind == "s3":
+            answer = self.s3.list_objects_v2(Bucket=self.storage, Prefix=prefix)
+            return [item["Key"] for item in answer.get("Contents", [])]
+        answer = self._gcs("GET", f"/storage/v1/b/{self.storage}/o?prefix={urllib.parse.quote(prefix, safe='')}")
+        return [item["name"] for item in json.loads(answer or b"{}").get("items", [])]
+
+
+STORE = Store()
+
+
+def start(*args, output=None, environment=None):
     """Starts `studio args…`; its output goes to the file `output` (a pipe nobody drains would block it)."""
     sink = open(os.path.join(SCRATCH, output), "wb") if output else subprocess.PIPE
-    process = subprocess.Popen([STUDIO, *args], cwd=WORKSPACE, stdout=sink, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([STUDIO, *args], cwd=WORKSPACE, stdout=sink, stderr=subprocess.STDOUT,
+                               env=dict(os.environ, **(environment or {})))
     processes.append(process)
     return process
 
@@ -48,11 +125,8 @@ def submit(script, *args):
 
 
 def record(key):
-    path = os.path.join(HOME, "store", "experiments", key + "%obj")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
+    data = STORE.get("experiments/" + key)
+    return json.loads(data) if data is not None else None
 
 
 def until(what, condition, seconds=60):
@@ -93,9 +167,14 @@ def main():
             "tb = tb if isinstance(tb, str) else tb.get('local')\n"
             "writer = EventFileWriter(tb)\n"
             "go = os.path.join(os.environ['E2E_SCRATCH'], 'go')\n"
+            "mark = os.path.join(os.environ['E2E_SCRATCH'], 'mark')\n"
+            "marked = False\n"
             "print('progress 10%\\rprogress 50%\\rprogress 100%', flush=True)\n"
             "for i in range(1000):\n"
             "    print(f'step {i}', flush=True)\n"
+            "    if not marked and os.path.exists(mark):\n"
+            "        marked = True\n"
+            "        print('the marked line', flush=True)\n"
             "    values = [summary_pb2.Summary.Value(tag=t, simple_value=1.0 / (i + 1)) for t in ('loss', '<img src=x onerror=alert(2)>')]\n"
             "    writer.add_event(event_pb2.Event(wall_time=time.time(), step=i, summary=summary_pb2.Summary(value=values)))\n"
             "    writer.flush()\n"
@@ -107,12 +186,13 @@ def main():
 
     # A record whose script name is markup: the page must show it as text.
     hostile = "<img src=x onerror=alert(1)>"
-    os.makedirs(os.path.join(HOME, "store", "experiments"), exist_ok=True)
-    with open(os.path.join(HOME, "store", "experiments", "hostile%obj"), "w") as f:
-        json.dump({"key": "hostile", "filename": hostile, "args": ["<b>bold</b>"], "status": "finished",
-                   "time_added": 1.0, "artifacts": {}}, f)
+    STORE.put("experiments/hostile", json.dumps({"key": "hostile", "filename": hostile, "args": ["<b>bold</b>"],
+                                                 "status": "finished", "time_added": 1.0, "artifacts": {}}).encode())
 
-    ui = start("ui", "--port", "0")
+    if UI_HOME:
+        ui = start("ui", "--port", "0", "--config", os.path.join(HOME, "config.yaml"), environment={"STUDIOML_HOME": UI_HOME})
+    else:
+        ui = start("ui", "--port", "0")
     line = ui.stdout.readline().decode()
     assert "serving http://" in line, line
     base = line.split("serving ")[1].split()[0]
@@ -141,6 +221,14 @@ def main():
         until("the live log", lambda: "step 3" in driver.find_element(By.ID, "log").text)
         log_text = driver.find_element(By.ID, "log").text
         assert "progress 100%" in log_text and "progress 10%" not in log_text, log_text
+        # A line the experiment prints when the test says so must be on the page within 5 s.
+        open(os.path.join(SCRATCH, "mark"), "w").close()
+        marked = time.time()
+        until("the marked line on the page", lambda: "the marked line" in driver.find_element(By.ID, "log").text,
+              seconds=LIVE_LOG_DEADLINE)
+        print(f"live log: the marked line was on the page {time.time() - marked:.2f} s after the experiment was told to print it")
+        if UI_HOME:
+            assert STORE.stored_keys(f"experiments/{slow}/output.live/"), "no live log segments in the store"
         # The chart of the experiment's TensorBoard scalar grows while it runs (written by tensorboard's writer).
         first = until("the loss chart", lambda: chart_points(driver, "loss"))
         until("the loss chart to grow", lambda: chart_points(driver, "loss") > first + 2)
