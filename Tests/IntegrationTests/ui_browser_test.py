@@ -131,12 +131,15 @@ def record(key):
 
 def until(what, condition, seconds=60):
     """Polls `condition` until it returns something true; fails naming `what` after `seconds`."""
-    deadline = time.time() + seconds
+    began = time.time()
+    deadline = began + seconds
     last = None
     while time.time() < deadline:
         try:
             value = condition()
             if value:
+                if time.time() - began > 3:
+                    print(f"waited {time.time() - began:.1f} s for {what}")
                 return value
         except Exception as error:  # the page may be mid-update: try again
             last = error
