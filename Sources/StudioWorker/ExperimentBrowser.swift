@@ -17,6 +17,12 @@ public struct ExperimentBrowser: Sendable {
         self.home = home
     }
 
+    /// Over stores already open (the UI's tests hand it an S3 or GCS store).
+    public init(database: any ListableObjectStore, storage: any ListableObjectStore, home: String) {
+        stores = ExperimentStores(database: database, storage: storage)
+        self.home = home
+    }
+
     /// Every experiment record in the database, newest first.
     public func recent(limit: Int) async throws -> [Experiment] {
         let keys = try await stores.database.list(prefix: "experiments/")

@@ -11,6 +11,11 @@ struct ExperimentStores: Sendable {
         storage = try Self.open(config.storage, role: "storage", home: home)
     }
 
+    init(database: any ListableObjectStore, storage: any ListableObjectStore) {
+        self.database = database
+        self.storage = storage
+    }
+
     /// The store a config section describes. `local` keeps objects under a directory: the
     /// section's `endpoint` (a path or `file://` URL), else `$STUDIOML_HOME/store`.
     static func open(_ section: StoreConfig, role: String, home: String) throws -> any ListableObjectStore {

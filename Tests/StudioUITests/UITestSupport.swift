@@ -14,15 +14,17 @@ final class UIFixture: @unchecked Sendable {
     let server: UIServer
     private let serving: Task<Void, Never>
 
-    /// Over the local store, or over `remote` (an S3 or GCS store) for records and artifacts alike; stop,
-    /// delete and the log stay the local browser's (the tests over a remote store read lists and scalars).
+    /// Over the local store, or over `remote` (an S3 or GCS store) for records and artifacts alike, stop,
+    /// delete and the log included.
     init(token: String? = nil, remote: (any ListableObjectStore)? = nil) async throws {
-        home = FileManager.default.temporaryDirectory.appendingPathComponent("studio-ui-\(UUID().uuidString)").path
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("studio-ui-\(UUID().uuidString)").path
+        self.home = home
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        let browser = try ExperimentBrowser(config: StudioConfig(json: .object([:])), home: home)
+        let browser = try remote.map { ExperimentBrowser(database: $0, storage: $0, home: home) }
+            ?? ExperimentBrowser(config: StudioConfig(json: .object([:])), home: home)
         store = remote ?? LocalObjectStore(root: home + "/store")
         server = try await UIServer.start(UIConfiguration(
-            host: "127.0.0.1", port: 0, token: token, database: remote ?? browser.database, storage: remote ?? browser.storage,
+            host: "127.0.0.1", port: 0, token: token, database: browser.database, storage: browser.storage,
             control: TestControl(browser: browser), scratch: home + "/tmp"))
         let server = self.server
         serving = Task { try? await server.run() }

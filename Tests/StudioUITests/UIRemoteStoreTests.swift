@@ -1,0 +1,128 @@
+import Foundation
+import StudioCredentials
+import StudioModel
+import StudioStorage
+@testable import StudioUI
+import XCTest
+
+/// The JSON API over the remote stores, records and artifacts alike on moto's S3 or the GCS emulator, with
+/// stop, delete and the log going through the store as on a machine apart from the worker's: the list,
+/// one experiment, the log from an offset out of the worker's live pieces (`output.live/<offset>`), scalars
+/// from a stored `tb.tar` that follow a new checkpoint, stop and delete.
+final class UIRemoteStoreTests: XCTestCase {
+    private var directory = ""
+
+    override func setUp() {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("studio-ui-remote-\(UUID().uuidString)").path
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    override class func tearDown() { SharedMoto.stop() }
+
+    func testTheAPIOverS3() async throws {
+        let moto = try SharedMoto.get()
+        let store = S3ObjectStore(bucket: "studio-ui-\(UInt32.random(in: 0...UInt32.max))", endpoint: moto.endpoint,
+                                  chain: try AWSCredentialChain(environment: moto.environment))
+        try await checkAPI(try await UIFixture(remote: store))
+    }
+
+    func testTheAPIOverGCS() async throws {
+        let emulator = try GCSEmulator()
+        defer { emulator.stop() }
+        let store = try GCSObjectStore(bucket: "studio-ui", environment: ["STORAGE_EMULATOR_HOST": emulator.host])
+        try await checkAPI(try await UIFixture(remote: store))
+    }
+
+    private func checkAPI(_ ui: UIFixture) async throws {
+        do {
+            try await checkListAndLog(ui)
+            try await checkScalars(ui)
+            try await checkStopAndDelete(ui)
+        } catch {
+            await ui.tearDown()
+            throw error
+        }
+        await ui.tearDown()
+    }
+
+    private func checkListAndLog(_ ui: UIFixture) async throws {
+        try await ui.putExperiment("done", status: "finished", filename: "eval.py", project: "vision", owner: "ann", added: 100)
+        try await ui.putExperiment("busy", status: "running", filename: "train.py", args: ["--lr", "0.1"], owner: "bob", added: 200)
+        XCTAssertEqual(try ui.keys("/api/experiments"), ["busy", "done"])
+        XCTAssertEqual(try ui.keys("/api/experiments?status=running"), ["busy"])
+        XCTAssertEqual(try ui.keys("/api/experiments?project=vision"), ["done"])
+        let one = try ui.json("/api/experiments/busy")
+        XCTAssertEqual((one["row"] as? [String: Any])?["status"] as? String, "running")
+        XCTAssertEqual((one["record"] as? [String: Any])?["args"] as? [String], ["--lr", "0.1"])
+        XCTAssertEqual(try ui.request("GET", "/api/experiments/nobody").status, 404)
+
+        // The worker's live pieces: each object holds the output from its offset on (docs/ui.md).
+        func piece(_ offset: Int, _ text: String) async throws {
+            let name = String(repeating: "0", count: 16 - String(offset).count) + String(offset)
+            try await ui.store.put("experiments/busy/output.live/" + name, Data(text.utf8))
+        }
+        try await piece(0, "first line\n")
+        try await piece(11, "second ë\n")  // "ë" is two bytes
+        let all = try ui.json("/api/experiments/busy/log?offset=0")
+        XCTAssertEqual(all["text"] as? String, "first line\nsecond ë\n")
+        XCTAssertEqual(all["next"] as? Int, 21)
+        XCTAssertEqual(all["complete"] as? Bool, false, "a running experiment's log grows")
+        XCTAssertEqual(try ui.json("/api/experiments/busy/log?offset=11")["text"] as? String, "second ë\n")
+        let end = try ui.json("/api/experiments/busy/log?offset=21")
+        XCTAssertEqual(end["text"] as? String, "")
+        try await piece(21, "third\n")
+        let grown = try ui.json("/api/experiments/busy/log?offset=21")
+        XCTAssertEqual(grown["text"] as? String, "third\n", "a new piece is read from the offset the page has")
+        XCTAssertEqual(grown["next"] as? Int, 27)
+        let tail = try ui.json("/api/experiments/busy/log?limit=6")
+        XCTAssertEqual(tail["text"] as? String, "third\n", "without an offset: the last bytes")
+    }
+
+    private func checkScalars(_ ui: UIFixture) async throws {
+        _ = try TensorBoardWriter.write(into: directory + "/tb/train")
+        try await ui.store.upload("experiments/busy/tb.tar", fromFile: try tar(directory + "/tb"))
+        try await ui.putExperiment("busy", status: "running", filename: "train.py", args: ["--lr", "0.1"], owner: "bob", added: 200,
+                                   extra: ["artifacts": .object(["tb": .object(["key": .string("experiments/busy/tb.tar"), "mutable": true])])])
+        func tags() throws -> [String] {
+            (try ui.json("/api/experiments/busy/scalars")["tags"] as? [[String: Any]] ?? []).compactMap { $0["tag"] as? String }.sorted()
+        }
+        XCTAssertEqual(try tags(), ["train/acc", "train/count", "train/half", "train/loss", "train/packed", "train/v2"])
+        let series = try ui.json("/api/experiments/busy/scalars?tag=train/count")
+        XCTAssertEqual((series["points"] as? [[Double]])?.map { $0[2] }, [0, 10, 20, 30, 40])
+        // The next checkpoint holds a second run: the cached result must give way to it.
+        _ = try TensorBoardWriter.write(into: directory + "/tb/eval")
+        try await ui.store.upload("experiments/busy/tb.tar", fromFile: try tar(directory + "/tb"))
+        XCTAssertTrue(try tags().contains("eval/loss"), "the scalars did not follow the new checkpoint of tb.tar")
+    }
+
+    private func checkStopAndDelete(_ ui: UIFixture) async throws {
+        let page = [("X-Studio-UI", "1"), ("Origin", "http://127.0.0.1:\(ui.server.port)")]
+        XCTAssertEqual(try ui.request("POST", "/api/experiments/busy/delete", headers: page).status, 409, "running: stop it first")
+        let stop = try ui.request("POST", "/api/experiments/busy/stop", headers: page)
+        XCTAssertEqual(stop.status, 200, stop.text)
+        let stopped = try await ui.status("busy")
+        XCTAssertEqual(stopped, "stopped", "the record in the store says stopped: the worker polls it")
+        let listed = try await eventually(10) { try ui.keys("/api/experiments?status=stopped") == ["busy"] }
+        XCTAssertTrue(listed, "the list does not show the stop")
+
+        try await ui.store.put("blobstore/shared.tar", Data("x".utf8))
+        let delete = try ui.request("POST", "/api/experiments/busy/delete", headers: page)
+        XCTAssertEqual(delete.status, 200, delete.text)
+        let record = try await ui.store.exists("experiments/busy")
+        let artifacts = try await ui.store.list(prefix: "experiments/busy/")
+        let blob = try await ui.store.exists("blobstore/shared.tar")
+        XCTAssertFalse(record)
+        XCTAssertEqual(artifacts, [], "the live pieces and tb.tar go with the record")
+        XCTAssertTrue(blob, "shared blobs stay")
+        let gone = try await eventually(10) { try ui.keys("/api/experiments") == ["done"] }
+        XCTAssertTrue(gone, "the list still shows the deleted experiment")
+        XCTAssertEqual(try ui.request("GET", "/api/experiments/busy/log").status, 404)
+    }
+
+    private func tar(_ path: String) throws -> String {
+        let tar = directory + "/\(UUID().uuidString).tar"
+        _ = try TarWriter.pack(path, to: tar)
+        return tar
+    }
+}
