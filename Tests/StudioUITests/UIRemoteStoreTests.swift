@@ -34,6 +34,30 @@ final class UIRemoteStoreTests: XCTestCase {
         try await checkAPI(try await UIFixture(remote: store))
     }
 
+    /// The page reads a log in windows of at most 256 KiB (and stops before a character split at the end of
+    /// what it has), while one live piece holds up to 4 MiB: its next poll starts inside a piece, and must get
+    /// the rest of that piece, or the page shows a log that ends early and, once the experiment is over, calls
+    /// it complete.
+    func testALogReadFromInsideAPieceGetsTheRestOfIt() async throws {
+        let moto = try SharedMoto.get()
+        let store = S3ObjectStore(bucket: "studio-ui-\(UInt32.random(in: 0...UInt32.max))", endpoint: moto.endpoint,
+                                  chain: try AWSCredentialChain(environment: moto.environment))
+        let ui = try await UIFixture(remote: store)
+        addTeardownBlock { await ui.tearDown() }
+        try await ui.putExperiment("big", status: "finished")
+        let line = String(repeating: "x", count: 99) + "\n"
+        let output = String(repeating: line, count: 3_000)  // 300,000 bytes in one piece
+        try await ui.store.put("experiments/big/output.live/0000000000000000", Data(output.utf8))
+        let first = try ui.json("/api/experiments/big/log?offset=0")
+        let next = try XCTUnwrap(first["next"] as? Int)
+        XCTAssertEqual(next, 256 << 10, "the first window is the default limit")
+        XCTAssertEqual(first["complete"] as? Bool, false)
+        let rest = try ui.json("/api/experiments/big/log?offset=\(next)")
+        XCTAssertEqual((rest["text"] as? String)?.utf8.count, 300_000 - next,
+                       "the rest of the piece is missing (LiveLogReader.read returns nothing when no piece starts at or after the offset): \(rest)")
+        XCTAssertEqual(rest["size"] as? Int, 300_000)
+    }
+
     private func checkAPI(_ ui: UIFixture) async throws {
         do {
             try await checkListAndLog(ui)
