@@ -6,7 +6,7 @@ import Foundation
 import Glibc
 import XCTest
 
-/// gcp-storage-emulator (`python3 -m gcp_storage_emulator`, in memory) on a free loopback port, spawned through
+/// gcp-storage-emulator through `scripts/gcs-emulator.py` (in memory, on a free loopback port), spawned through
 /// the test process's one reaper. Skips when it is missing (`pip install gcp-storage-emulator`).
 final class GCSEmulatorServer: @unchecked Sendable {
     let run: SupervisedRun
@@ -15,13 +15,20 @@ final class GCSEmulatorServer: @unchecked Sendable {
     var emulatorHost: String { "http://127.0.0.1:\(port)" }
 
     init(in directory: TemporaryDirectory) throws {
-        port = try LoopbackPort.free()
-        run = try SupervisedRun(["python3", "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
-                                 "--port", String(port), "--in-memory", "-q"], in: directory)
-        guard eventually(timeout: 30, { LoopbackPort.accepts(port) }) else {
-            kill(run.pid, SIGKILL)
-            throw XCTSkip("gcp-storage-emulator did not start; install it with: pip install gcp-storage-emulator (\(run.standardError.suffix(300)))")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/gcs-emulator.py").path
+        let portFile = directory.file("gcs-port")
+        run = try SupervisedRun(["python3", script, "--port-file", portFile], in: directory)
+        var port: Int?
+        let started = eventually(timeout: 30) {
+            port = port ?? directory.read("gcs-port").flatMap { Int($0) }
+            return port.map { LoopbackPort.accepts($0) } ?? false
         }
+        guard started, let port else {
+            kill(run.pid, SIGKILL)
+            throw XCTSkip("gcp-storage-emulator did not start; install it with: pip install gcp-storage-emulator (\(run.standardOutput.suffix(300)))")
+        }
+        self.port = port
     }
 
     func stop() async {

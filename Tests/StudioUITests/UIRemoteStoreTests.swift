@@ -28,7 +28,7 @@ final class UIRemoteStoreTests: XCTestCase {
     }
 
     func testTheAPIOverGCS() async throws {
-        let emulator = try GCSEmulator()
+        let emulator = try GCSEmulator(directory: directory)
         defer { emulator.stop() }
         let store = try GCSObjectStore(bucket: "studio-ui", environment: ["STORAGE_EMULATOR_HOST": emulator.host])
         try await checkAPI(try await UIFixture(remote: store))
