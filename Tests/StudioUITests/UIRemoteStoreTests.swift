@@ -80,6 +80,18 @@ final class UIRemoteStoreTests: XCTestCase {
         XCTAssertEqual((one["row"] as? [String: Any])?["status"] as? String, "running")
         XCTAssertEqual((one["record"] as? [String: Any])?["args"] as? [String], ["--lr", "0.1"])
         XCTAssertEqual(try ui.request("GET", "/api/experiments/nobody").status, 404)
+        try await ui.putRecord("bad", "{not json")
+        // A record written behind the UI's back (no change mark) shows at a later refresh, as a malformed row.
+        var bad: [String: Any] = [:]
+        let shown = try await eventually(10) {
+            bad = (try ui.json("/api/experiments?status=malformed")["rows"] as? [[String: Any]])?.first ?? [:]
+            return bad["key"] as? String == "bad"
+        }
+        XCTAssertTrue(shown, "no malformed row")
+        XCTAssertNotNil(bad["malformed"] as? String)
+        XCTAssertEqual(try ui.request("POST", "/api/experiments/bad/delete", headers: [("X-Studio-UI", "1")]).status, 200)
+        let badGone = try await ui.store.exists("experiments/bad")
+        XCTAssertFalse(badGone)
 
         // The worker's live pieces: each object holds the output from its offset on (docs/ui.md).
         func piece(_ offset: Int, _ text: String) async throws {
@@ -114,6 +126,13 @@ final class UIRemoteStoreTests: XCTestCase {
         XCTAssertEqual(try tags(), ["train/acc", "train/count", "train/half", "train/loss", "train/packed", "train/v2"])
         let series = try ui.json("/api/experiments/busy/scalars?tag=train/count")
         XCTAssertEqual((series["points"] as? [[Double]])?.map { $0[2] }, [0, 10, 20, 30, 40])
+        // The artifact, listed with its size and streamed through a temporary file.
+        let stored = try Data(contentsOf: URL(fileURLWithPath: try tar(directory + "/tb")))
+        let listed = try XCTUnwrap(try ui.json("/api/experiments/busy")["artifacts"] as? [[String: Any]])
+        XCTAssertEqual(listed.first { $0["tag"] as? String == "tb" }?["size"] as? Int, stored.count)
+        let download = try ui.request("GET", "/api/experiments/busy/artifacts/tb")
+        XCTAssertEqual(download.status, 200)
+        XCTAssertEqual(download.body, stored)
         // The next checkpoint holds a second run: the cached result must give way to it.
         _ = try TensorBoardWriter.write(into: directory + "/tb/eval")
         try await ui.store.upload("experiments/busy/tb.tar", fromFile: try tar(directory + "/tb"))
