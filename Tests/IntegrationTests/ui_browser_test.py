@@ -261,6 +261,8 @@ def main():
         driver.find_element(By.ID, "bulk-delete").click()
         until("the deleted row to go", lambda: row_status(driver, slow) is None)
         assert record(slow) is None, "the record is still stored"
+        if UI_HOME:
+            assert STORE.stored_keys(f"experiments/{slow}/") == [], STORE.stored_keys(f"experiments/{slow}/")
         assert row_status(driver, forever) == "stopped"
         assert driver.execute_script("return window.__noReload === true"), "the page reloaded"
         worker.terminate()
