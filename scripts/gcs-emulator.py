@@ -18,7 +18,7 @@ except ImportError:
     print("gcp-storage-emulator is not installed (pip install gcp-storage-emulator)")
     sys.exit(2)
 
-read_data = server._read_data
+read_data = getattr(server, "_read_data", None)
 
 
 def read_data_keeping_empty_uploads(handler, query):
@@ -26,7 +26,8 @@ def read_data_keeping_empty_uploads(handler, query):
     return b"" if data is None and query.get("uploadType") == ["media"] else data
 
 
-server._read_data = read_data_keeping_empty_uploads
+if read_data:  # a later emulator may have renamed it (and fixed this)
+    server._read_data = read_data_keeping_empty_uploads
 probe = socket.socket()
 probe.bind(("127.0.0.1", 0))
 port = probe.getsockname()[1]

@@ -37,16 +37,20 @@ actor ExperimentScalars {
     /// The scalars of `key` (whose parsed record is `record`).
     func scalars(_ key: String, record: Experiment) async throws -> TensorBoardScalars {
         let live = Self.tags.compactMap { tag in control.liveArtifactPath(key, tag: tag).map { (tag, $0) } }
-        let signature: String
+        var signature: String?
         if !live.isEmpty {
             signature = "live " + live.map { Self.files(under: $0.1).map { "\($0.path):\($0.size):\($0.modified)" }.joined(separator: ",") }.joined(separator: ";")
         } else {
             let stored = (try? await storage.listObjects(prefix: "experiments/\(key)/")) ?? []
             let keys = Set(Self.tags.compactMap { record.artifact($0)?.key })
-            signature = "stored " + stored.filter { keys.contains($0.key) }.map { "\($0.key):\($0.size ?? -1):\($0.version ?? "")" }.sorted().joined(separator: ",")
+            let artifacts = stored.filter { keys.contains($0.key) }
+            signature = "stored " + artifacts.map { "\($0.key):\($0.size ?? -1):\($0.version ?? "")" }.sorted().joined(separator: ",")
+            // A tar's size moves in 10 KiB steps: without a version, a new checkpoint may look the same.
+            if artifacts.contains(where: { $0.version == nil }) { signature = nil }
         }
-        if let hit = cache[key], hit.signature == signature { return hit.scalars }
+        if let signature, let hit = cache[key], hit.signature == signature { return hit.scalars }
         let scalars = try await read(key, record: record, live: Dictionary(uniqueKeysWithValues: live))
+        guard let signature else { return scalars }
         cache[key] = Result(scalars: scalars, signature: signature)
         order.removeAll { $0 == key }
         order.append(key)

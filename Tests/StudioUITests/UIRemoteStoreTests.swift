@@ -58,6 +58,39 @@ final class UIRemoteStoreTests: XCTestCase {
         XCTAssertEqual(rest["size"] as? Int, 300_000)
     }
 
+    /// A store whose listing gives keys only (the protocol's default): a checkpoint of `tb.tar` may keep its
+    /// size (tars grow in 10 KiB steps), so without a version the scalars must be read again, not cached.
+    func testScalarsFollowACheckpointOnAStoreWhoseListingHasNoVersions() async throws {
+        let ui = try await UIFixture(remote: KeysOnlyStore(store: LocalObjectStore(root: directory + "/store")))
+        addTeardownBlock { await ui.tearDown() }
+        func checkpoint(steps: Int) async throws -> Int {
+            let script = "import sys\nfrom tensorboard.summary.writer.event_file_writer import EventFileWriter\n"
+                + "from tensorboard.compat.proto import event_pb2, summary_pb2\nw = EventFileWriter(sys.argv[1])\n"
+                + "for i in range(int(sys.argv[2])):\n"
+                + "    w.add_event(event_pb2.Event(wall_time=1.0, step=i, summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag='loss', simple_value=i)])))\n"
+                + "w.close()\n"
+            try? FileManager.default.removeItem(atPath: directory + "/tb")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", script, directory + "/tb", String(steps)]
+            try process.run()
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, "tensorboard's writer failed")
+            let file = try tar(directory + "/tb")
+            try await ui.store.upload("experiments/tb2/tb.tar", fromFile: file)
+            return try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int ?? -1
+        }
+        let before = try await checkpoint(steps: 3)
+        try await ui.putExperiment("tb2", status: "running", extra: ["artifacts": .object(["tb": .object(["key": .string("experiments/tb2/tb.tar"), "mutable": true])])])
+        func count() throws -> Int? {
+            (try ui.json("/api/experiments/tb2/scalars")["tags"] as? [[String: Any]])?.first?["count"] as? Int
+        }
+        XCTAssertEqual(try count(), 3)
+        let after = try await checkpoint(steps: 6)
+        XCTAssertEqual(before, after, "the test needs two tars of one size")
+        XCTAssertEqual(try count(), 6, "the scalars of the earlier checkpoint were served from the cache")
+    }
+
     private func checkAPI(_ ui: UIFixture) async throws {
         do {
             try await checkListAndLog(ui)
@@ -168,4 +201,16 @@ final class UIRemoteStoreTests: XCTestCase {
         _ = try TarWriter.pack(path, to: tar)
         return tar
     }
+}
+
+/// A store whose listing gives keys only, as the protocol's default does for a store that knows no better.
+private struct KeysOnlyStore: ListableObjectStore {
+    let store: LocalObjectStore
+    func get(_ key: String) async throws -> Data? { try await store.get(key) }
+    func put(_ key: String, _ data: Data) async throws { try await store.put(key, data) }
+    func exists(_ key: String) async throws -> Bool { try await store.exists(key) }
+    func delete(_ key: String) async throws { try await store.delete(key) }
+    func upload(_ key: String, fromFile path: String) async throws { try await store.upload(key, fromFile: path) }
+    func download(_ key: String, toFile path: String) async throws -> Bool { try await store.download(key, toFile: path) }
+    func list(prefix: String) async throws -> [String] { try await store.list(prefix: prefix) }
 }
