@@ -16,9 +16,9 @@ final class UIBrowserTests: XCTestCase {
     func testTheUIFollowsExperimentsLiveInABrowserOverMotoS3() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let moto = try MotoServer(in: directory)
         let fixture = try WorkerFixture()
         defer { fixture.tearDown() }
+        let moto = try MotoServer(in: directory)
         try fixture.write(fixture.home + "/config.yaml", """
             database:
                 type: s3
@@ -53,9 +53,9 @@ final class UIBrowserTests: XCTestCase {
     func testTheUIFollowsExperimentsLiveInABrowserOverTheGCSEmulator() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let gcs = try GCSEmulatorServer(in: directory)
         let fixture = try WorkerFixture()
         defer { fixture.tearDown() }
+        let gcs = try GCSEmulatorServer(in: directory)
         fixture.environment["STORAGE_EMULATOR_HOST"] = gcs.emulatorHost
         fixture.environment["GOOGLE_CLOUD_PROJECT"] = "studio-emulator"
         try fixture.write(fixture.home + "/config.yaml", """
