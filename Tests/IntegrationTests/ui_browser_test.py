@@ -185,7 +185,14 @@ def main():
             "    time.sleep(0.2)\n"
             "print('done', flush=True)\n")
     with open(os.path.join(WORKSPACE, "forever.py"), "w") as f:
-        f.write("import time\nwhile True:\n    print('tick', flush=True)\n    time.sleep(0.2)\n")
+        f.write("import signal, sys, time\n"
+                "def last_words(*_):\n"
+                "    print('stopping cleanly', flush=True)\n"
+                "    sys.exit(0)\n"
+                "signal.signal(signal.SIGTERM, last_words)\n"
+                "while True:\n"
+                "    print('tick', flush=True)\n"
+                "    time.sleep(0.2)\n")
 
     # A record whose script name is markup: the page must show it as text.
     hostile = "<img src=x onerror=alert(1)>"
@@ -254,6 +261,9 @@ def main():
         # The worker notices, ends the process and records the outcome with time_finished.
         until("the worker to stop it", lambda: (record(forever) or {}).get("time_finished"), seconds=60)
         assert record(forever)["status"] == "stopped", record(forever)
+        # What it printed on its way out (on the worker's SIGTERM, after the click) still reaches the page.
+        until("the experiment's last words on the page", lambda: "stopping cleanly" in driver.find_element(By.ID, "log").text,
+              seconds=LIVE_LOG_DEADLINE)
 
         driver.execute_script("window.location.hash = '#/'")
         until("the list", lambda: row_status(driver, slow) == "finished")

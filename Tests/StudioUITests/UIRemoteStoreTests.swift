@@ -152,7 +152,8 @@ final class UIRemoteStoreTests: XCTestCase {
         _ = try TensorBoardWriter.write(into: directory + "/tb/train")
         try await ui.store.upload("experiments/busy/tb.tar", fromFile: try tar(directory + "/tb"))
         try await ui.putExperiment("busy", status: "running", filename: "train.py", args: ["--lr", "0.1"], owner: "bob", added: 200,
-                                   extra: ["artifacts": .object(["tb": .object(["key": .string("experiments/busy/tb.tar"), "mutable": true])])])
+                                   extra: ["time_started": 250,
+                                           "artifacts": .object(["tb": .object(["key": .string("experiments/busy/tb.tar"), "mutable": true])])])
         func tags() throws -> [String] {
             (try ui.json("/api/experiments/busy/scalars")["tags"] as? [[String: Any]] ?? []).compactMap { $0["tag"] as? String }.sorted()
         }
@@ -181,6 +182,10 @@ final class UIRemoteStoreTests: XCTestCase {
         XCTAssertEqual(stopped, "stopped", "the record in the store says stopped: the worker polls it")
         let listed = try await eventually(10) { try ui.keys("/api/experiments?status=stopped") == ["busy"] }
         XCTAssertTrue(listed, "the list does not show the stop")
+        // Until its worker records the end, a stopped experiment still prints its last lines: not complete yet.
+        XCTAssertEqual(try ui.json("/api/experiments/busy/log?offset=27")["complete"] as? Bool, false)
+        try await ui.putExperiment("busy", status: "stopped", added: 200, extra: ["time_started": 250, "time_finished": 260])
+        XCTAssertEqual(try ui.json("/api/experiments/busy/log?offset=27")["complete"] as? Bool, true)
 
         try await ui.store.put("blobstore/shared.tar", Data("x".utf8))
         let delete = try ui.request("POST", "/api/experiments/busy/delete", headers: page)
