@@ -73,7 +73,7 @@ struct LogsCommand: AsyncParsableCommand {
             writeOut(bytes)
             offset += bytes.count
             guard follow else { return }
-            if let status = try await browser.record(key)?.status, status.isFinal {
+            if let record = try await browser.record(key), record.hasEnded {
                 writeOut(try await browser.output(key, from: offset))
                 return
             }

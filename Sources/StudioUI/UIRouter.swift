@@ -191,7 +191,7 @@ struct UIRouter: Sendable {
 
     private func log(_ key: String, _ parameters: [String: String]) async throws -> UIResponse {
         guard let data = try await database.get("experiments/" + key) else { throw UIError(.notFound, "no experiment \(key) in the database") }
-        let complete = (try? Experiment(parsing: data)).map(Self.outputIsFinal) ?? true
+        let complete = (try? Experiment(parsing: data))?.hasEnded ?? true
         func integer(_ name: String) throws(UIError) -> Int? {
             guard let text = parameters[name], !text.isEmpty else { return nil }
             guard let value = Int(text), value >= 0 else { throw UIError(.badRequest, "\(name) must be a non-negative integer, not '\(text)'") }
@@ -207,12 +207,6 @@ struct UIRouter: Sendable {
             "offset": .int(Int64(window.offset)), "next": .int(Int64(window.next)), "size": .int(Int64(window.size)),
             "text": .string(window.text), "complete": .bool(complete && window.next == window.size),
         ])
-    }
-
-    /// Whether the output will not grow: the experiment is over, except one stopped while it ran whose worker has
-    /// not recorded the end yet (`stop` sets the status at once; the experiment then still prints its last lines).
-    static func outputIsFinal(_ record: Experiment) -> Bool {
-        record.status.isFinal && !(record.status == .stopped && record.timeStarted != nil && record.timeFinished == nil)
     }
 
     private func artifact(_ key: String, tag: String) async throws -> UIResponse {

@@ -16,6 +16,7 @@ final class WorkerControlTests: XCTestCase {
         import os, signal, sys, time
         scratch = os.environ['E2E_SCRATCH']
         def on_term(number, frame):
+            print('stopping on SIGTERM', flush=True)
             open(os.path.join(scratch, 'got-term'), 'w').write('TERM')
             sys.exit(0)
         signal.signal(signal.SIGTERM, on_term)
@@ -33,6 +34,7 @@ final class WorkerControlTests: XCTestCase {
         let key = try fixture.submit(["stoppable.py"])
         let worker = try fixture.start(fixture.workerArguments(["--single-run", "--timeout", "-1", "--grace", "5"]))
         XCTAssertTrue(workerWaitUntil(30) { self.fixture.scratchText("ready") != nil }, "the experiment never started: \(worker.stderrText)")
+        let follower = try fixture.start(["logs", "-f", key])
         let stop = try fixture.run(["stop", key])
         XCTAssertEqual(stop.code, 0, stop.stderrText)
         XCTAssertTrue(stop.stdoutText.contains("stop requested"), stop.stdoutText)
@@ -44,6 +46,9 @@ final class WorkerControlTests: XCTestCase {
         XCTAssertEqual(fixture.info(key)["exit_code"] as? Int, Int(code), worker.stderrText)
         XCTAssertTrue(code == 0 || code == 128 + SIGTERM, "exit \(code): \(worker.stderrText)")
         XCTAssertEqual(fixture.info(key)["reason"] as? String, "stopped on request")
+        // `logs -f` follows until the worker has recorded the end, not just the stop request.
+        XCTAssertEqual(follower.waitForExit(within: 10), 0, follower.stderrText)
+        XCTAssertTrue(follower.stdout.elementsEqual(Data("started\nstopping on SIGTERM\n".utf8)), String(decoding: follower.stdout, as: UTF8.self).debugDescription)
         XCTAssertEqual(fixture.readyMessages() + fixture.leasedMessages(), [])
         let again = try fixture.run(["stop", key])
         XCTAssertEqual(again.code, 0)
