@@ -10,9 +10,10 @@ public protocol ExperimentControl: Sendable {
     /// Deletes an experiment that is over (record, index entries, its own artifacts); a waiting or
     /// running one is left alone and its status returned; nil when there is no such experiment.
     func delete(_ key: String) async throws -> ExperimentStatus?
-    /// The `output` artifact's bytes from `offset` on: the live file when the worker runs on this machine,
-    /// else the last checkpoint's `output.tar`.
-    func output(_ key: String, from offset: Int) async throws -> [UInt8]
+    /// At most `limit` bytes of the `output` artifact from `offset` on (its last `limit` bytes without an
+    /// offset), with its size so far: the live file when the worker runs on this machine, else the live log's
+    /// segments in storage, else the last checkpoint's `output.tar`.
+    func output(_ key: String, from offset: Int?, limit: Int) async throws -> OutputSlice
     /// Where artifact `tag` of `key` lives while a worker on this machine runs it; nil when not here.
     func liveArtifactPath(_ key: String, tag: String) -> String?
 }

@@ -9,10 +9,11 @@ struct LogWindow: Sendable, Equatable {
     var size: Int
     var text: String
 
-    /// Cuts `bytes` (the output from `start` on) to at most `limit` bytes; with `tail`, the last `limit`
-    /// bytes instead. `complete` says the output will not grow: a trailing partial character is then shown.
-    init(bytes: [UInt8], start: Int, limit: Int, tail: Bool, complete: Bool) {
-        size = start + bytes.count
+    /// Cuts `bytes` (the output from `start` on, of `total` bytes in all: by default, up to the end of
+    /// `bytes`) to at most `limit` bytes; with `tail`, the last `limit` bytes instead. `complete` says the
+    /// output will not grow: a trailing partial character at its very end is then shown.
+    init(bytes: [UInt8], start: Int, total: Int? = nil, limit: Int, tail: Bool, complete: Bool) {
+        size = total ?? start + bytes.count
         var lower = 0
         var upper = bytes.count
         if tail && bytes.count > limit { lower = bytes.count - limit }
@@ -22,7 +23,7 @@ struct LogWindow: Sendable, Equatable {
             var skipped = 0
             while lower < upper, skipped < 3, bytes[lower] & 0xC0 == 0x80 { lower += 1; skipped += 1 }
         }
-        if !(complete && upper == bytes.count) {
+        if !(complete && upper == bytes.count && start + bytes.count == size) {
             upper = Self.lastCompleteBoundary(bytes, lower: lower, upper: upper)
         }
         offset = start + lower

@@ -200,9 +200,9 @@ struct UIRouter: Sendable {
         let offset = try integer("offset")
         let limit = min(try integer("limit") ?? (offset == nil ? Self.defaultLogTail : Self.defaultLogLimit), Self.maxLogLimit)
         guard limit > 0 else { throw UIError(.badRequest, "limit must be positive") }
-        let start = offset ?? 0
-        let bytes = try await control.output(key, from: start)
-        let window = LogWindow(bytes: bytes, start: start, limit: limit, tail: offset == nil, complete: complete)
+        // Three bytes more than the window: LogWindow never ends inside a character.
+        let slice = try await control.output(key, from: offset, limit: limit + 3)
+        let window = LogWindow(bytes: slice.bytes, start: slice.start, total: slice.total, limit: limit, tail: offset == nil, complete: complete)
         return .json([
             "offset": .int(Int64(window.offset)), "next": .int(Int64(window.next)), "size": .int(Int64(window.size)),
             "text": .string(window.text), "complete": .bool(complete && window.next == window.size),

@@ -79,18 +79,25 @@ public struct ExperimentBrowser: Sendable {
     }
 
     /// The experiment's output so far, from byte `offset` on: the worker's live file when it runs
-    /// on this machine, else the last checkpoint's `output.tar` from storage.
+    /// on this machine, else the live log's segments in storage, else the last checkpoint's `output.tar`.
     public func output(_ key: String, from offset: Int) async throws -> [UInt8] {
-        let live = RunLayout(home: home, key: key).outputFile
-        if let bytes = readFile(live, from: offset) { return bytes }
-        if let bytes = try await LiveLogReader.read(stores.storage, key: key, from: offset) { return bytes }
+        try await output(key, from: offset, limit: nil).bytes
+    }
+
+    /// At most `limit` bytes of the output from `offset` on, or its last `limit` bytes when there is no offset,
+    /// with the output's size so far: only those bytes are read (but from an `output.tar`, which is whole).
+    public func output(_ key: String, from offset: Int?, limit: Int?) async throws -> OutputSlice {
+        if let slice = readFile(RunLayout(home: home, key: key).outputFile, from: offset, limit: limit) { return slice }
+        if let slice = try await LiveLogReader.read(stores.storage, key: key, from: offset, limit: limit) { return slice }
         // One directory per call: the web UI reads several logs at once.
         let scratch = home + "/tmp/logs-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        guard try await stores.storage.download("experiments/\(key)/output.tar", toFile: scratch + "/output.tar") else { return [] }
+        guard try await stores.storage.download("experiments/\(key)/output.tar", toFile: scratch + "/output.tar") else {
+            return OutputSlice(start: 0, bytes: [], total: 0)
+        }
         try ArtifactPacking.unpack(tar: scratch + "/output.tar", into: scratch + "/output")
-        return readFile(scratch + "/output", from: offset) ?? []
+        return readFile(scratch + "/output", from: offset, limit: limit) ?? OutputSlice(start: 0, bytes: [], total: 0)
     }
 
     /// Where artifact `tag` of `key` is while a worker on this machine runs it (nil when it is not here).
@@ -99,20 +106,26 @@ public struct ExperimentBrowser: Sendable {
         return access(path, F_OK) == 0 ? path : nil
     }
 
-    private func readFile(_ path: String, from offset: Int) -> [UInt8]? {
+    /// The slice of a local file; nil when it cannot be opened.
+    private func readFile(_ path: String, from offset: Int?, limit: Int?) -> OutputSlice? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return nil }
+        let total = Int(status.st_size)
+        let start = OutputSlice.start(of: offset, limit: limit, total: total)
+        let end = limit.map { min(total, start + $0) } ?? total
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var position = off_t(offset)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) }
+        var position = start
+        while position < end {
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, end - position), off_t(position)) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             bytes.append(contentsOf: buffer[0..<count])
-            position += off_t(count)
+            position += count
         }
-        return bytes
+        return OutputSlice(start: start, bytes: bytes, total: max(total, position))
     }
 }

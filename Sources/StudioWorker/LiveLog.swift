@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import StudioModel
 import StudioStorage
 
 /// The live log in storage, beside StudioML's `output.tar`: while the experiment runs, the worker uploads
@@ -91,18 +92,67 @@ final class LiveLogUploader: Sendable {
     }
 }
 
-/// The reader's side: the output from an offset, from the segments only.
+/// The reader's side: part of the output, from the segments only.
 enum LiveLogReader {
-    /// The output's bytes from `offset` on, or nil when the store holds no segments for `key` (an experiment
-    /// run by an older worker, or never started): then `output.tar` is the source. Stops at a gap.
+    private typealias Segment = (start: Int, size: Int64?)
+
+    /// The output's bytes from `offset` on (at most `limit` of them), or its last `limit` bytes when there is no
+    /// offset; nil when the store holds no segments for `key` (an experiment run by an older worker, or never
+    /// started): then `output.tar` is the source. Stops at a gap. Only the segments that hold the bytes asked
+    /// for are fetched: opening a long log costs its last window, not the whole.
+    static func read(_ store: any ListableObjectStore, key: String, from offset: Int?, limit: Int? = nil) async throws -> OutputSlice? {
+        let listed: [Segment]
+        if let offset {
+            guard let near = try await segments(store, key: key, near: offset) else { return nil }
+            listed = near
+        } else {
+            listed = try await segments(store, key: key, startingAt: 0)
+            guard listed.first?.start == 0 else { return nil }
+        }
+        // Segments of a rerun (after a redelivery) may overlap earlier ones: the file only grows, so each byte
+        // is the same in every segment that holds it. Sizes come with the listing; a store that gives none has
+        // each segment fetched to learn it.
+        var sized: [(start: Int, size: Int, data: Data?)] = []
+        for segment in listed {
+            if let size = segment.size { sized.append((segment.start, Int(size), nil)); continue }
+            guard let data = try await store.get(LiveLog.segmentKey(key, offset: segment.start)) else { break }
+            sized.append((segment.start, data.count, data))
+        }
+        let total = contiguousEnd(sized.map { ($0.start, $0.size) }, from: offset ?? 0)
+        let start = OutputSlice.start(of: offset, limit: limit, total: total)
+        let end = limit.map { min(total, start + $0) } ?? total
+        var bytes: [UInt8] = []
+        var position = start // what `bytes` holds: [start, position)
+        for segment in sized where position < end {
+            guard segment.start + segment.size > position, segment.start <= position else { continue }
+            var fetched = segment.data
+            if fetched == nil { fetched = try await store.get(LiveLog.segmentKey(key, offset: segment.start)) }
+            guard let data = fetched else { break }
+            let upper = min(segment.start + data.count, end)
+            if upper > position {
+                bytes.append(contentsOf: data[data.startIndex + (position - segment.start) ..< data.startIndex + (upper - segment.start)])
+                position = upper
+            }
+        }
+        return OutputSlice(start: start, bytes: bytes, total: total)
+    }
+
+    /// Where the output held by `segments` (sorted by start) ends, followed from `offset` up to a gap.
+    private static func contiguousEnd(_ segments: [(start: Int, size: Int)], from offset: Int) -> Int {
+        var end = offset
+        for segment in segments where segment.start <= end { end = max(end, segment.start + segment.size) }
+        return end
+    }
+
+    /// The segments that can hold bytes from `offset` on, or nil when there are none at all.
     ///
     /// Segment keys sort by where they start, so only segments near `offset` are listed, never the whole
     /// series: first those starting at `offset` or later (a reader that read to the end of a segment needs
     /// nothing else); when none starts exactly there, `offset` lies inside or at the end of an earlier one,
     /// found by looking back 4 KiB, then 64 KiB, then 4 MiB (no segment is longer). Following a long run's
     /// log costs one or two short listings a poll, however many segments lie behind it.
-    static func read(_ store: any ListableObjectStore, key: String, from offset: Int) async throws -> [UInt8]? {
-        var segments: [(start: Int, size: Int64?)] = []
+    private static func segments(_ store: any ListableObjectStore, key: String, near offset: Int) async throws -> [Segment]? {
+        var segments: [Segment] = []
         var from = offset
         for reach in [0, 4 << 10, 64 << 10, LiveLog.maxSegment] {
             from = max(0, offset - reach)
@@ -114,26 +164,11 @@ enum LiveLogReader {
             // Nothing within reach: no segments at all (then output.tar is the source), or a gap.
             return try await store.exists(LiveLog.segmentKey(key, offset: 0)) ? [] : nil
         }
-        // Segments of a rerun (after a redelivery) may overlap earlier ones: the file only grows, so each byte
-        // is the same in every segment that holds it, and each is taken once.
-        var bytes: [UInt8] = []
-        var position = offset // what `bytes` holds: [offset, position)
-        for segment in segments {
-            if let size = segment.size, segment.start + Int(size) <= position { continue }
-            guard segment.start <= position else { break } // a gap: stop before it
-            guard let data = try await store.get(LiveLog.segmentKey(key, offset: segment.start)) else { break }
-            let end = segment.start + data.count
-            if end > position {
-                bytes.append(contentsOf: data.dropFirst(position - segment.start))
-                position = end
-            }
-        }
-        return bytes
+        return segments
     }
 
     /// The segments of `key` that start at `offset` or later, in order.
-    private static func segments(_ store: any ListableObjectStore, key: String, startingAt offset: Int) async throws
-        -> [(start: Int, size: Int64?)] {
+    private static func segments(_ store: any ListableObjectStore, key: String, startingAt offset: Int) async throws -> [Segment] {
         let prefix = LiveLog.prefix(key)
         let listed = try await store.listObjects(prefix: prefix, recursive: true,
                                                  startAfter: offset > 0 ? LiveLog.segmentKey(key, offset: offset - 1) : nil)

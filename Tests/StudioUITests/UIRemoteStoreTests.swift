@@ -58,6 +58,32 @@ final class UIRemoteStoreTests: XCTestCase {
         XCTAssertEqual(rest["size"] as? Int, 300_000)
     }
 
+    /// A window of a long log reads the pieces that hold it, not the whole log: the page's first view (the
+    /// tail) of 8 pieces of 512 KiB fetches the last piece only.
+    func testALogWindowReadsOnlyThePiecesThatHoldIt() async throws {
+        let moto = try SharedMoto.get()
+        let counted = CountingObjectStore(S3ObjectStore(bucket: "studio-ui-\(UInt32.random(in: 0...UInt32.max))", endpoint: moto.endpoint,
+                                                        chain: try AWSCredentialChain(environment: moto.environment)))
+        let ui = try await UIFixture(remote: counted)
+        addTeardownBlock { await ui.tearDown() }
+        try await ui.putExperiment("long", status: "running")
+        let piece = 512 << 10
+        for index in 0..<8 {
+            let text = String(repeating: String(repeating: Character(String(index)), count: 1023) + "\n", count: piece / 1024)
+            try await counted.put(String(format: "experiments/long/output.live/%016d", index * piece), Data(text.utf8))
+        }
+        counted.reset()
+        let tail = try ui.json("/api/experiments/long/log")
+        XCTAssertEqual(tail["size"] as? Int, 8 * piece)
+        XCTAssertEqual(tail["offset"] as? Int, 8 * piece - (64 << 10), "the default tail")
+        XCTAssertTrue((tail["text"] as? String)?.hasPrefix("7777") == true)
+        XCTAssertLessThan(counted.counts.bytesRead, piece + 4096, "the record and the last piece, not the 4 MiB log")
+        counted.reset()
+        let window = try ui.json("/api/experiments/long/log?offset=\(3 * piece + 10)&limit=1000")
+        XCTAssertEqual(window["next"] as? Int, 3 * piece + 1010)
+        XCTAssertLessThan(counted.counts.bytesRead, piece + 4096)
+    }
+
     /// A store whose listing gives keys only (the protocol's default): a checkpoint of `tb.tar` may keep its
     /// size (tars grow in 10 KiB steps), so without a version the scalars must be read again, not cached.
     func testScalarsFollowACheckpointOnAStoreWhoseListingHasNoVersions() async throws {

@@ -308,5 +308,5 @@ final class UIServerTests: XCTestCase {
 struct NoControl: ExperimentControl {
     func requestStop(_ key: String) async throws -> ExperimentStatus? { nil }
     func delete(_ key: String) async throws -> ExperimentStatus? { nil }
-    func output(_ key: String, from offset: Int) async throws -> [UInt8] { [] }
+    func output(_ key: String, from offset: Int?, limit: Int) async throws -> OutputSlice { OutputSlice(start: 0, bytes: [], total: 0) }
 }

@@ -80,7 +80,9 @@ struct TestControl: ExperimentControl {
     let browser: ExperimentBrowser
     func requestStop(_ key: String) async throws -> ExperimentStatus? { try await browser.requestStop(key) }
     func delete(_ key: String) async throws -> ExperimentStatus? { try await browser.delete(key) }
-    func output(_ key: String, from offset: Int) async throws -> [UInt8] { try await browser.output(key, from: offset) }
+    func output(_ key: String, from offset: Int?, limit: Int) async throws -> OutputSlice {
+        try await browser.output(key, from: offset, limit: limit)
+    }
     func liveArtifactPath(_ key: String, tag: String) -> String? { browser.liveArtifactPath(key, tag: tag) }
 }
 
