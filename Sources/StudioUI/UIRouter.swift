@@ -111,33 +111,44 @@ struct UIRouter: Sendable {
     private func list(_ query: ExperimentQuery) async throws -> UIResponse {
         let (generation, current) = await catalog.snapshot(unlessUnchangedSince: query.since)
         guard let snapshot = current else {
-            return .json(["generation": .int(Int64(generation)), "unchanged": true])
+            var answer: JSONObject = ["generation": .int(Int64(generation)), "unchanged": true]
+            await addMetricChanges(to: &answer, query)
+            return .json(.object(answer))
         }
         let now = Date.now.timeIntervalSince1970
         let all = snapshot.rows.map(\.row)
-        let rows = query.apply(all, now: now)
-        let page = rows.dropFirst(query.offset).prefix(query.limit)
-        var counts = JSONObject()
-        for (status, count) in Dictionary(grouping: all, by: \.status).mapValues(\.count).sorted(by: { $0.key < $1.key }) {
-            counts[status] = .int(Int64(count))
-        }
+        let (total, page) = query.page(all, now: now)
+        let facets = ListFacets(all)
         var answer: JSONObject = [
             "generation": .int(Int64(snapshot.generation)),
             "now": .double(now),
-            "total": .int(Int64(rows.count)),
+            "total": .int(Int64(total)),
             "offset": .int(Int64(query.offset)),
             "limit": .int(Int64(query.limit)),
-            "rows": .array(await metricRows(Array(page), now: now)),
-            "statuses": .object(counts),
-            "projects": .array(Set(all.compactMap(\.project)).sorted().map { .string($0) }),
-            "owners": .array(Set(all.compactMap(\.owner)).sorted().map { .string($0) }),
+            "rows": .array(await metricRows(page, now: now)),
+            "statuses": .object(facets.statuses),
+            "projects": .array(facets.projects.map { .string($0) }),
+            "owners": .array(facets.owners.map { .string($0) }),
         ]
         if let since = query.since {
             answer["changed"] = .array(snapshot.changed(since: since).map { .string($0) })
             answer["removed"] = .array(snapshot.removed(since: since).map { .string($0) })
         }
         if let error = snapshot.error { answer["error"] = .string(error) }
+        await addMetricChanges(to: &answer, query)
         return .json(.object(answer))
+    }
+
+    /// `metrics_generation`, and with `metrics_since` the changed values of the page's live metric cells
+    /// (`metrics`: key → value), which change with event files, not records.
+    private func addMetricChanges(to answer: inout JSONObject, _ query: ExperimentQuery) async {
+        guard let since = query.metricsSince, !query.metricKeys.isEmpty else {
+            answer["metrics_generation"] = .int(Int64(await metrics.generation))
+            return
+        }
+        let (generation, values) = await metrics.changes(query.metricKeys, since: since)
+        answer["metrics_generation"] = .int(Int64(generation))
+        if !values.isEmpty { answer["metrics"] = .object(values) }
     }
 
     /// The page's rows, each with its metric's value when the record names one (`metric_value`).

@@ -83,8 +83,9 @@ const list = {
   offset: 0, limit: 50, sort: "time_added", order: "desc",
   q: "", status: "", project: "", owner: "",
   generation: -1, total: 0,
+  metricsGeneration: -1, // the metric column's generation: live metric cells change without their record
   selected: new Set(),
-  rows: new Map(),      // key → {tr, json}
+  rows: new Map(),      // key → {tr, json, row}
   request: 0,           // sequence number: answers to superseded requests are dropped
   timer: null,
 };
@@ -94,7 +95,18 @@ function listQuery(withSince) {
   p.set("offset", list.offset); p.set("limit", list.limit);
   p.set("sort", list.sort); p.set("order", list.order);
   for (const name of ["q", "status", "project", "owner"]) if (list[name]) p.set(name, list[name]);
-  if (withSince && list.generation >= 0) p.set("since", list.generation);
+  if (withSince && list.generation >= 0) {
+    p.set("since", list.generation);
+    // Running rows whose metric cell shows: the answer carries their values that changed (keys hold no "/").
+    const live = [];
+    for (const [key, entry] of list.rows) {
+      if (entry.row.metric_value && (entry.row.status === "running" || entry.row.status === "waiting")) live.push(key);
+    }
+    if (live.length && list.metricsGeneration >= 0) {
+      p.set("metrics_since", list.metricsGeneration);
+      p.set("metrics", live.join("/"));
+    }
+  }
   return "/api/experiments?" + p.toString();
 }
 
@@ -102,7 +114,10 @@ async function refreshList(full) {
   const sequence = ++list.request;
   let data;
   try {
-    data = await api(listQuery(!full));
+    const path = listQuery(!full);
+    // A whole page may be the one index.html preloads, which a "no-store" request would not reuse (the
+    // server's own Cache-Control: no-store still keeps every answer out of the cache).
+    data = await api(path, path.includes("since=") ? {} : { cache: "default" });
   } catch (e) {
     if (sequence === list.request) banner("Cannot refresh: " + e.message);
     return;
@@ -110,9 +125,18 @@ async function refreshList(full) {
   if (sequence !== list.request) return;
   banner(data.error ? data.error : "");
   list.generation = data.generation;
-  if (data.unchanged) return;
-  clockSkew = data.now - Date.now() / 1000;
-  renderList(data);
+  if (!data.unchanged) {
+    clockSkew = data.now - Date.now() / 1000;
+    renderList(data);
+  }
+  if (data.metrics_generation !== undefined) list.metricsGeneration = data.metrics_generation;
+  for (const [key, value] of Object.entries(data.metrics || {})) {
+    const entry = list.rows.get(key);
+    if (!entry) continue;
+    entry.row = Object.assign({}, entry.row, { metric_value: value });
+    entry.json = JSON.stringify(entry.row);
+    entry.tr.lastChild.replaceWith(metricCell(entry.row));
+  }
 }
 
 function fillSelect(select, values, current) {
@@ -146,11 +170,11 @@ function renderList(data) {
     const json = JSON.stringify(row);
     let entry = list.rows.get(row.key);
     if (!entry) {
-      entry = { tr: el("tr"), json: "" };
+      entry = { tr: el("tr"), json: "", row };
       entry.tr.dataset.key = row.key;
       list.rows.set(row.key, entry);
     }
-    if (entry.json !== json) { fillRow(entry.tr, row); entry.json = json; }
+    if (entry.json !== json) { fillRow(entry.tr, row); entry.json = json; entry.row = row; }
     entry.tr.classList.toggle("selected", list.selected.has(row.key));
     entry.tr.querySelector("input").checked = list.selected.has(row.key);
     // Move a row only when it is out of place, so unchanged rows keep their DOM nodes.

@@ -9,6 +9,9 @@ extension EmbeddedAssets {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>studio</title>
 <link rel="stylesheet" href="app.css">
+<link rel="icon" href="data:,">
+<!-- The list's first page, asked for while the scripts load (app.js's first request is this exact URL). -->
+<link rel="preload" href="/api/experiments?offset=0&amp;limit=50&amp;sort=time_added&amp;order=desc" as="fetch" crossorigin>
 <script src="app.js" defer></script>
 <script src="charts.js" defer></script>
 </head>
