@@ -118,9 +118,8 @@ struct UIRouter: Sendable {
             return .json(.object(answer))
         }
         let now = Date.now.timeIntervalSince1970
-        let all = snapshot.rows.map(\.row)
-        let (total, page) = query.page(all, now: now)
-        let facets = ListFacets(all)
+        let (total, page) = query.page(snapshot.rows, now: now)
+        let facets = ListFacets(snapshot.rows)
         var answer: JSONObject = [
             "generation": .int(Int64(snapshot.generation)),
             "now": .double(now),
