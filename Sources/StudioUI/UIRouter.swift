@@ -49,8 +49,6 @@ struct UIRouter: Sendable {
         let segments = request.segments
         switch (request.method, segments.first) {
         case (.GET, nil):
-            // The page's first request is the list (preloaded): the catalog starts re-checking the store now.
-            Task { [catalog] in _ = await catalog.snapshot(unlessUnchangedSince: .max) }
             return asset(EmbeddedAssets.indexHTML, type: "text/html; charset=utf-8")
         case (.GET, "app.js") where segments.count == 1:
             return asset(EmbeddedAssets.appJS, type: "text/javascript; charset=utf-8")
