@@ -241,6 +241,9 @@ class SyscallCounter:
         while time.time() < deadline and not any(n.startswith("t.") for n in os.listdir(self.dir)):
             time.sleep(0.02)
         time.sleep(0.3)
+        if self.proc.poll() is not None:  # e.g. ptrace not permitted in this container
+            self.err.seek(0)
+            raise RuntimeError(f"strace could not attach: {self.err.read().strip()[-200:]}")
 
     def stop(self):
         self.proc.send_signal(signal.SIGINT)
@@ -435,7 +438,10 @@ def run(studio, kind, count, args):
         if kind == "local" and not shutil.which("strace"):
             print("  refresh cost: not measured (install strace)")
         else:
-            result["refresh"] = refresh_costs(ui, counter, studio, stoppable(count, now), args.refresh_reps)
+            try:
+                result["refresh"] = refresh_costs(ui, counter, studio, stoppable(count, now), args.refresh_reps)
+            except Exception as error:
+                print(f"  refresh cost: not measured ({error.__class__.__name__}: {error})")
         result["memory"] = ui.memory()
     finally:
         ui.close()
