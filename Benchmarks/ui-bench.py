@@ -5,7 +5,9 @@ For each store and total it prints: the first list answer after start-up, the pa
 headless Chromium (navigation start -> rows in the DOM and painted; median of fresh browsers, and of
 later loads in the same browser), the cost of one live refresh when 10 experiments changed (`studio stop`
 on 10 keys, then the page's own `since` poll until it reports all 10) and of a poll when nothing changed,
-the server's RSS, and the page weight. The refresh cost is what the UI server asked of its store:
+the server's RSS, and the page weight. Before the UI starts, one more experiment is stopped with `studio stop`,
+as a store our own writers use has changed lately (--no-marks leaves the store as written: StudioML's
+writers). The refresh cost is what the UI server asked of its store:
   local: its system calls on files under the store, traced with `strace -f` (files opened, directories
          read, stats; bytes read from files and directory entries);
   S3:    every request it sent, through a counting HTTP proxy placed between it and moto (requests by
@@ -56,9 +58,10 @@ def record(i, now):
 
 
 def stoppable(count, now):
-    """Keys the benchmark may stop, in groups of CHANGED: waiting or running ones, oldest first."""
+    """Keys the benchmark may stop: groups of CHANGED waiting or running ones, oldest first, and one more
+    (the newest) that stands for the store having been written lately."""
     keys = [record(i, now)[0] for i in range(count - 1, -1, -1) if STATUSES[i % len(STATUSES)] in ("waiting", "running")]
-    return [keys[n:n + CHANGED] for n in range(0, len(keys) - CHANGED + 1, CHANGED)]
+    return [keys[n:n + CHANGED] for n in range(0, len(keys) - 1 - CHANGED + 1, CHANGED)], keys[-1]
 
 
 def free_port():
@@ -423,6 +426,11 @@ def run(studio, kind, count, args):
     print(f"\n== {kind} store, {count:,} experiments ==", flush=True)
     started = time.perf_counter()
     store = (LocalStore if kind == "local" else S3Store)(count, now)
+    groups, latest = stoppable(count, now)
+    if not args.no_marks:
+        # The records were written directly, as StudioML's writers would; a store our own writers use has
+        # also had a change lately, written by the binary's own record writer (with whatever marks it leaves).
+        subprocess.run([studio, "stop"] + store.control_args + [latest], env=store.env, check=True, stdout=subprocess.DEVNULL)
     print(f"  (written in {time.perf_counter() - started:.1f} s)", flush=True)
     ui = UI(studio, store)
     result = {"kind": kind, "count": count}
@@ -439,7 +447,7 @@ def run(studio, kind, count, args):
             print("  refresh cost: not measured (install strace)")
         else:
             try:
-                result["refresh"] = refresh_costs(ui, counter, studio, stoppable(count, now), args.refresh_reps)
+                result["refresh"] = refresh_costs(ui, counter, studio, groups, args.refresh_reps)
             except Exception as error:
                 print(f"  refresh cost: not measured ({error.__class__.__name__}: {error})")
         result["memory"] = ui.memory()
@@ -520,6 +528,8 @@ def main():
     parser.add_argument("--no-s3", action="store_true")
     parser.add_argument("--no-local", action="store_true")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--no-marks", action="store_true",
+                        help="leave the store as written (no change by `studio stop` before the UI starts)")
     args = parser.parse_args()
     studio = os.path.abspath(args.studio)
     local = [args.local_max // 10, args.local_max] if args.local_max else [int(n) for n in args.local.split(",")]
