@@ -36,6 +36,26 @@ const sigset_t *studio_caller_signal_mask(void) {
     return caller_signal_mask_saved ? &caller_signal_mask : NULL;
 }
 
+// Whether the process started with SIGCHLD ignored (studio_take_sigchld changed it to SIG_DFL).
+static int caller_ignored_sigchld;
+
+// SIG_IGN on SIGCHLD (inherited across exec) makes the kernel reap our children itself: waitpid
+// would never see the command's exit status. The init needs the default for itself.
+int studio_take_sigchld(void) {
+    struct sigaction current;
+    if (sigaction(SIGCHLD, NULL, &current) < 0) return -1;
+    if (current.sa_handler != SIG_IGN) return 0;
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    sigemptyset(&default_action.sa_mask);
+    if (sigaction(SIGCHLD, &default_action, NULL) < 0) return -1;
+    caller_ignored_sigchld = 1;
+    return 0;
+}
+
+int studio_caller_ignored_sigchld(void) { return caller_ignored_sigchld; }
+
 int studio_unblock_all_signals(void) {
     sigset_t none;
     sigemptyset(&none);

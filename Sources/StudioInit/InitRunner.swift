@@ -40,6 +40,10 @@ public struct InitRunner {
             logger.error("cannot set the parent-death signal \(Signal.name(of: signal)): \(errorText())")
             return Self.internalErrorExitCode
         }
+        if studio_take_sigchld() != 0 {
+            logger.error("cannot take SIGCHLD back from SIG_IGN: \(errorText())")
+            return Self.internalErrorExitCode
+        }
         // Orphans below us must come to us, not to the host's init: automatic when not PID 1.
         if !isPID1 && studio_set_child_subreaper() != 0 {
             logger.error("warning: cannot become a child subreaper (\(errorText())); orphans will not be reaped here")

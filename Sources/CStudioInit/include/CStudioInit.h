@@ -53,6 +53,13 @@ int studio_block_all_signals(void);
 /// The signal mask the process started with (saved by the first `studio_block_all_signals`), or
 /// NULL before that call.
 const sigset_t *studio_caller_signal_mask(void);
+/// If SIGCHLD is ignored (a caller's SIG_IGN survives exec, and with it the kernel reaps our
+/// children before waitpid sees them), sets it to SIG_DFL and remembers that the caller ignored it.
+/// 0 on success, -1 on error.
+int studio_take_sigchld(void);
+/// Whether `studio_take_sigchld` found SIGCHLD ignored: a child given the caller's signal state
+/// (`keep_caller_signals`) gets SIG_IGN back.
+int studio_caller_ignored_sigchld(void);
 /// Unblocks every signal in the calling thread.
 int studio_unblock_all_signals(void);
 /// Closes every fd >= lowest (close_range, falling back to /proc/self/fd).
