@@ -197,31 +197,3 @@ int studio_release_controlling_tty(void) {
     while (sigtimedwait(&hangup, NULL, &zero) > 0) {}
     return 0;
 }
-
-#include <link.h>
-#include <stdint.h>
-#include <sys/mman.h>
-
-// For each read-only PT_LOAD segment of the executable itself (the first object dl_iterate_phdr
-// reports): whole pages only, so a page shared with a writable segment is never dropped.
-static int release_read_only_segments(struct dl_phdr_info *info, size_t size, void *context) {
-    (void)size;
-    long page = *(long *)context;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *header = &info->dlpi_phdr[i];
-        if (header->p_type != PT_LOAD || (header->p_flags & PF_W)) continue;
-        uintptr_t start = info->dlpi_addr + header->p_vaddr;
-        uintptr_t end = start + header->p_memsz;
-        start = (start + page - 1) & ~(uintptr_t)(page - 1);
-        end &= ~(uintptr_t)(page - 1);
-        if (end > start) (void)madvise((void *)start, end - start, MADV_DONTNEED);
-    }
-    return 1; // the executable only, not the vDSO
-}
-
-int studio_release_code_pages(void) {
-    long page = sysconf(_SC_PAGESIZE);
-    if (page <= 0) return -1;
-    dl_iterate_phdr(release_read_only_segments, &page);
-    return 0;
-}

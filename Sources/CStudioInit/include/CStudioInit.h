@@ -97,6 +97,15 @@ int studio_release_controlling_tty(void);
 /// finished phase of work touched; any page used again is mapped back from the page cache.
 /// Never touches writable memory. 0 on success, -1 on error.
 int studio_release_code_pages(void);
+/// As `studio_release_code_pages`, and also the pages of the writable segments (.data, .data.rel.ro,
+/// Swift's writable .rodata) that were only read: present file pages per /proc/self/pagemap, not
+/// the anonymous copies of written ones. Only for a single-threaded process: a write by another
+/// thread between the pagemap read and the madvise would be lost. Without /proc, code pages only.
+int studio_release_clean_executable_pages(void);
+/// `studio_release_clean_executable_pages`, then `studio_wait_signal(timeout_ms)`: the init's first
+/// idle wait. One C function, so that little code runs (and is faulted back in) between the release
+/// and the wait; scripts/startup-order.sh places this path's functions together.
+int studio_wait_signal_after_releasing_pages(long timeout_ms);
 /// Makes a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT) write one line naming the
 /// signal to stderr before the process dies of it: "<prefix>: died of signal SIGILL (…)".
 int studio_log_fatal_signals(const char *prefix);
