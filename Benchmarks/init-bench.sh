@@ -2,6 +2,8 @@
 # Compares `studio init` with tini, tini-static and catatonit: startup overhead of `X /bin/true`
 # (as PID 1 of a fresh PID namespace, and as a plain process), idle RSS of the init while its child
 # sleeps, and the binary size. Usage: Benchmarks/init-bench.sh [path/to/studio] [runs]
+# BASELINE=path/to/other/studio adds that binary's `init` as one more row, interleaved with the rest,
+# to compare two builds side by side.
 # Budgets: overhead <= 1.0x tini's as PID 1, idle RSS <= 2 MiB, binary <= 30 MB. Needs root (unshare).
 set -eu
 
@@ -23,11 +25,14 @@ fi
 CATATONIT=$(command -v catatonit 2>/dev/null || echo /usr/libexec/podman/catatonit)
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 
-exec "$PYTHON" - "$STUDIO" "$RUNS" "$CATATONIT" <<'PY'
+BASELINE=${BASELINE:+$(readlink -f "$BASELINE")}
+exec "$PYTHON" - "$STUDIO" "$RUNS" "$CATATONIT" "${BASELINE:-}" <<'PY'
 import os, statistics, sys, time
 
-studio, runs, catatonit = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+studio, runs, catatonit, baseline = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 inits = {"studio init": [studio, "init"], "tini": ["/usr/bin/tini", "--"], "catatonit": [catatonit, "--"]}
+if baseline:
+    inits["baseline init"] = [baseline, "init"]
 if os.path.exists("/usr/bin/tini-static"):
     inits["tini-static"] = ["/usr/bin/tini-static", "--"]
 UNSHARE = ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc"]

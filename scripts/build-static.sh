@@ -9,21 +9,24 @@
 #                                              fewer to set up on every exec
 #   --symbol-ordering-file                     the functions `studio init` runs, placed together (from
 #                                              scripts/startup-order.sh): ~35 page faults fewer per start
-# KEEP_SYMBOLS=1 keeps the symbol table (for profilers; scripts/startup-order.sh uses it).
+# KEEP_SYMBOLS=1 keeps the symbol table (for profilers; scripts/startup-order.sh uses it), and
+# LINK_MAP=path writes lld's map of input sections there.
 set -eu
 cd "$(dirname "$0")/.."
 out=${1:-dist/studio}
 strip_link="-Xlinker -s" strip_file="strip"
 if [ "${KEEP_SYMBOLS:-}" = 1 ]; then strip_link="" strip_file="strip --strip-debug"; fi
 order=""
+map=""
+if [ -n "${LINK_MAP:-}" ]; then map="-Xlinker -Map=$LINK_MAP"; fi
 if [ -f scripts/startup-order.txt ]; then
     order="-Xlinker --symbol-ordering-file=scripts/startup-order.txt -Xlinker --no-warn-symbol-ordering"
 fi
-# shellcheck disable=SC2086 # $order and $strip_link are zero or more words
+# shellcheck disable=SC2086 # $order, $strip_link and $map are zero or more words
 swift build -c release --product studio --static-swift-stdlib \
     -Xswiftc -static-executable -Xswiftc -Osize -Xcc -Os -Xswiftc -use-ld=lld \
     -Xlinker --no-eh-frame-hdr -Xlinker -T -Xlinker scripts/no-unwind-tables.ld -Xlinker --no-rosegment \
-    $order $strip_link
+    $order $strip_link $map
 bin=$(swift build -c release --show-bin-path)/studio
 mkdir -p "$(dirname "$out")"
 # A new file renamed into place: a running $out is not disturbed (no "text file busy").

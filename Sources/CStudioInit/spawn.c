@@ -130,6 +130,11 @@ static int restore_caller_signals(void) {
         if (current.handler == (void *)SIG_DFL || current.handler == (void *)SIG_IGN) continue;
         if (raw_sigaction(signal_number, &raw_default, NULL) < 0) (void)signal(signal_number, SIG_DFL);
     }
+    // The one SIG_IGN the init did not keep for itself (studio_take_sigchld) goes back too.
+    if (studio_caller_ignored_sigchld()) {
+        struct kernel_sigaction ignore = { .handler = (void *)SIG_IGN };
+        if (raw_sigaction(SIGCHLD, &ignore, NULL) < 0) return -1;
+    }
     const sigset_t *caller_mask = studio_caller_signal_mask();
     sigset_t empty;
     sigemptyset(&empty);

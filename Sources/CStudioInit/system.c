@@ -36,6 +36,26 @@ const sigset_t *studio_caller_signal_mask(void) {
     return caller_signal_mask_saved ? &caller_signal_mask : NULL;
 }
 
+// Whether the process started with SIGCHLD ignored (studio_take_sigchld changed it to SIG_DFL).
+static int caller_ignored_sigchld;
+
+// SIG_IGN on SIGCHLD (inherited across exec) makes the kernel reap our children itself: waitpid
+// would never see the command's exit status. The init needs the default for itself.
+int studio_take_sigchld(void) {
+    struct sigaction current;
+    if (sigaction(SIGCHLD, NULL, &current) < 0) return -1;
+    if (current.sa_handler != SIG_IGN) return 0;
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    sigemptyset(&default_action.sa_mask);
+    if (sigaction(SIGCHLD, &default_action, NULL) < 0) return -1;
+    caller_ignored_sigchld = 1;
+    return 0;
+}
+
+int studio_caller_ignored_sigchld(void) { return caller_ignored_sigchld; }
+
 int studio_unblock_all_signals(void) {
     sigset_t none;
     sigemptyset(&none);
@@ -175,33 +195,5 @@ int studio_release_controlling_tty(void) {
     sigaddset(&hangup, SIGCONT);
     struct timespec zero = { 0, 0 };
     while (sigtimedwait(&hangup, NULL, &zero) > 0) {}
-    return 0;
-}
-
-#include <link.h>
-#include <stdint.h>
-#include <sys/mman.h>
-
-// For each read-only PT_LOAD segment of the executable itself (the first object dl_iterate_phdr
-// reports): whole pages only, so a page shared with a writable segment is never dropped.
-static int release_read_only_segments(struct dl_phdr_info *info, size_t size, void *context) {
-    (void)size;
-    long page = *(long *)context;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *header = &info->dlpi_phdr[i];
-        if (header->p_type != PT_LOAD || (header->p_flags & PF_W)) continue;
-        uintptr_t start = info->dlpi_addr + header->p_vaddr;
-        uintptr_t end = start + header->p_memsz;
-        start = (start + page - 1) & ~(uintptr_t)(page - 1);
-        end &= ~(uintptr_t)(page - 1);
-        if (end > start) (void)madvise((void *)start, end - start, MADV_DONTNEED);
-    }
-    return 1; // the executable only, not the vDSO
-}
-
-int studio_release_code_pages(void) {
-    long page = sysconf(_SC_PAGESIZE);
-    if (page <= 0) return -1;
-    dl_iterate_phdr(release_read_only_segments, &page);
     return 0;
 }

@@ -9,6 +9,13 @@ public enum CodePages {
     public static func releaseResident() {
         _ = studio_release_code_pages()
     }
+
+    /// As `releaseResident`, and also the pages of the writable segments that were only read (the
+    /// page cache's pages, not the copies of written ones): most of a static binary's resident data
+    /// after start-up. Single-threaded processes only (the init): see studio_release_clean_executable_pages.
+    public static func releaseResidentIncludingCleanData() {
+        _ = studio_release_clean_executable_pages()
+    }
 }
 
 /// The heap's free pages.

@@ -40,6 +40,10 @@ public struct InitRunner {
             logger.error("cannot set the parent-death signal \(Signal.name(of: signal)): \(errorText())")
             return Self.internalErrorExitCode
         }
+        if studio_take_sigchld() != 0 {
+            logger.error("cannot take SIGCHLD back from SIG_IGN: \(errorText())")
+            return Self.internalErrorExitCode
+        }
         // Orphans below us must come to us, not to the host's init: automatic when not PID 1.
         if !isPID1 && studio_set_child_subreaper() != 0 {
             logger.error("warning: cannot become a child subreaper (\(errorText())); orphans will not be reaped here")
@@ -92,14 +96,7 @@ public struct InitRunner {
             } else if let deadline = earliestDeadline {
                 timeout = max(0, deadline - now)
             }
-            if !codePagesReleased {
-                timeout = timeout < 0 ? Self.idleBeforeReleaseMilliseconds : min(timeout, Self.idleBeforeReleaseMilliseconds)
-            }
-            let received = studio_wait_signal(Int(timeout))
-            if received == 0 && !codePagesReleased {
-                codePagesReleased = true
-                CodePages.releaseResident()
-            }
+            let received = waitForSignal(timeout: timeout)
             if received > 0 {
                 handle(signal: received)
             } else if received == 0 {
@@ -113,6 +110,18 @@ public struct InitRunner {
                 logger.error("sigtimedwait failed: \(errorText())")
             }
         }
+    }
+
+    /// studio_wait_signal, except that the first time the init has sat idle for a while it hands
+    /// back start-up's pages (code, and data it only read) and then goes on waiting.
+    private mutating func waitForSignal(timeout: Int64) -> Int32 {
+        let idle = Self.idleBeforeReleaseMilliseconds
+        if codePagesReleased || (timeout >= 0 && timeout <= idle) { return studio_wait_signal(Int(timeout)) }
+        let received = studio_wait_signal(Int(idle))
+        if received != 0 { return received }
+        codePagesReleased = true
+        // One thread (the init's), so releasing the writable segments' clean pages is safe.
+        return studio_wait_signal_after_releasing_pages(Int(timeout < 0 ? -1 : timeout - idle))
     }
 
     /// The stop or drain deadline that comes first, if either is set.

@@ -53,6 +53,13 @@ int studio_block_all_signals(void);
 /// The signal mask the process started with (saved by the first `studio_block_all_signals`), or
 /// NULL before that call.
 const sigset_t *studio_caller_signal_mask(void);
+/// If SIGCHLD is ignored (a caller's SIG_IGN survives exec, and with it the kernel reaps our
+/// children before waitpid sees them), sets it to SIG_DFL and remembers that the caller ignored it.
+/// 0 on success, -1 on error.
+int studio_take_sigchld(void);
+/// Whether `studio_take_sigchld` found SIGCHLD ignored: a child given the caller's signal state
+/// (`keep_caller_signals`) gets SIG_IGN back.
+int studio_caller_ignored_sigchld(void);
 /// Unblocks every signal in the calling thread.
 int studio_unblock_all_signals(void);
 /// Closes every fd >= lowest (close_range, falling back to /proc/self/fd).
@@ -90,6 +97,15 @@ int studio_release_controlling_tty(void);
 /// finished phase of work touched; any page used again is mapped back from the page cache.
 /// Never touches writable memory. 0 on success, -1 on error.
 int studio_release_code_pages(void);
+/// As `studio_release_code_pages`, and also the pages of the writable segments (.data, .data.rel.ro,
+/// Swift's writable .rodata) that were only read: present file pages per /proc/self/pagemap, not
+/// the anonymous copies of written ones. Only for a single-threaded process: a write by another
+/// thread between the pagemap read and the madvise would be lost. Without /proc, code pages only.
+int studio_release_clean_executable_pages(void);
+/// `studio_release_clean_executable_pages`, then `studio_wait_signal(timeout_ms)`: the init's first
+/// idle wait. One C function, so that little code runs (and is faulted back in) between the release
+/// and the wait; scripts/startup-order.sh places this path's functions together.
+int studio_wait_signal_after_releasing_pages(long timeout_ms);
 /// Makes a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT) write one line naming the
 /// signal to stderr before the process dies of it: "<prefix>: died of signal SIGILL (…)".
 int studio_log_fatal_signals(const char *prefix);
