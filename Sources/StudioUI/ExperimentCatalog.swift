@@ -22,9 +22,16 @@ actor ExperimentCatalog {
     /// Keys removed, with the generation that removed them (newest last, the last 1,000 kept).
     private var removals: [(key: String, generation: Int)] = []
     private(set) var generation = 0
-    /// When the last completed refresh started.
+    /// When the last completed refresh that counts started.
     private var lastRefresh: ContinuousClock.Instant?
-    private var running: Task<Void, Never>?
+    /// The refresh in progress, if any. It `counts` (answers the requests that join it) unless it is the
+    /// start-up read or a change of ours (`invalidate`) came while it ran and it may have missed it.
+    private struct RunningRefresh {
+        let task: Task<Void, Never>
+        let started: ContinuousClock.Instant
+        var counts: Bool
+    }
+    private var running: RunningRefresh?
     /// Why the last listing failed; nil when it worked.
     private(set) var listingError: String?
     /// Whether the store holds change marks: then a refresh lists only the marks written since the last one,
@@ -69,38 +76,47 @@ actor ExperimentCatalog {
     /// refresh: that view still lists the store (cheap: only what changed since is read).
     func warm() async {
         guard running == nil else { return }
-        let task = Task { await self.refresh() }
-        running = task
-        await task.value
-        if running == task { running = nil }
+        await run(counting: false)
     }
 
-    /// Forgets what it knows of `key`'s record so the next refresh re-reads it, and makes that refresh happen now.
+    /// Forgets what it knows of `key`'s record so the next refresh re-reads it, and makes that refresh happen
+    /// now: one in progress may have read the record before the change, so it no longer counts.
     func invalidate(_ key: String) {
         entries[key]?.version = nil
         lastRefresh = nil
+        running?.counts = false
     }
 
     /// Refreshes unless a refresh that started less than `maxAge` before this call has completed; joins
-    /// one in progress rather than listing twice at once.
+    /// one in progress rather than listing twice at once, and is answered by it when it counts.
     private func refreshIfStale() async {
         let asked = ContinuousClock.now
         while true {
             if let lastRefresh, asked - lastRefresh < maxAge { return }
             if let joined = running {
-                await joined.value
-                // Awaiting a finished task does not suspend: whoever started it may not have run since to
-                // clear it, so clear it here, or this loop would spin on the actor forever.
-                if running == joined { running = nil }
+                await joined.task.value
+                // Whoever started it may not have run since (awaiting a finished task does not suspend), so
+                // finish it here: its start becomes `lastRefresh` before the check above looks again.
+                finish(joined.task)
                 continue
             }
-            let started = ContinuousClock.now
-            let task = Task { await self.refresh() }
-            running = task
-            await task.value
-            if running == task { running = nil }
-            lastRefresh = started
+            await run(counting: true)
         }
+    }
+
+    private func run(counting: Bool) async {
+        let task = Task { await self.refresh() }
+        running = RunningRefresh(task: task, started: .now, counts: counting)
+        await task.value
+        finish(task)
+    }
+
+    /// Clears `task` from `running` (once: the starter and the joiners all call this) and, if it counts,
+    /// records when it started.
+    private func finish(_ task: Task<Void, Never>) {
+        guard let done = running, done.task == task else { return }
+        running = nil
+        if done.counts, lastRefresh.map({ $0 < done.started }) ?? true { lastRefresh = done.started }
     }
 
     private func refresh() async {

@@ -43,6 +43,81 @@ final class ExperimentCatalogTests: XCTestCase {
         await warming.value
     }
 
+    /// Two page views 10 ms apart: the second joins the refresh the first started and is answered by it
+    /// (it once listed the store again when it resumed before the refresh's starter had recorded it).
+    func testARequestThatJoinsARefreshDoesNotListAgain() async throws {
+        let (local, directory) = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await local.put("experiments/a", Data(#"{"key": "a", "filename": "t.py", "status": "finished", "time_added": 1}"#.utf8))
+        let counted = CountingObjectStore(SlowListing(store: local))
+        _ = await ExperimentCatalog(database: counted).snapshot()
+        let oneRefresh = counted.counts.listings
+        XCTAssertGreaterThan(oneRefresh, 0)
+
+        counted.reset()
+        let catalog = ExperimentCatalog(database: counted)
+        async let first = catalog.snapshot()
+        try await Task.sleep(for: .milliseconds(10))
+        async let second = catalog.snapshot()
+        let (a, b) = await (first, second)
+        XCTAssertEqual(a.snapshot?.rows.count, 1)
+        XCTAssertEqual(b.snapshot?.rows.count, 1)
+        XCTAssertEqual(counted.counts.listings, oneRefresh, "two requests 10 ms apart listed the store twice")
+    }
+
+    /// Holds listings of the change marks (the last step of a full refresh) until `open()`, and says when
+    /// one arrives, so a test can act while a refresh is surely past its reads and not yet done.
+    private actor Gate {
+        private var arrived: [CheckedContinuation<Void, Never>] = []
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+        private var reached = false
+        private var isOpen = false
+        func pass() async {
+            reached = true
+            arrived.forEach { $0.resume() }
+            arrived = []
+            if !isOpen { await withCheckedContinuation { waiting.append($0) } }
+        }
+        func untilReached() async { if !reached { await withCheckedContinuation { arrived.append($0) } } }
+        func open() { isOpen = true; waiting.forEach { $0.resume() }; waiting = [] }
+    }
+
+    private struct GatedMarkListing: ListableObjectStore {
+        let store: LocalObjectStore
+        let gate: Gate
+        func get(_ key: String) async throws -> Data? { try await store.get(key) }
+        func put(_ key: String, _ data: Data) async throws { try await store.put(key, data) }
+        func exists(_ key: String) async throws -> Bool { try await store.exists(key) }
+        func delete(_ key: String) async throws { try await store.delete(key) }
+        func upload(_ key: String, fromFile path: String) async throws { try await store.upload(key, fromFile: path) }
+        func download(_ key: String, toFile path: String) async throws -> Bool { try await store.download(key, toFile: path) }
+        func list(prefix: String) async throws -> [String] { try await store.list(prefix: prefix) }
+        func listObjects(prefix: String, recursive: Bool, startAfter: String?) async throws -> [ListedObject] {
+            if prefix == ChangeMark.prefix { await gate.pass() }
+            return try await store.listObjects(prefix: prefix, recursive: recursive, startAfter: startAfter)
+        }
+    }
+
+    /// A change made through the page while a refresh runs, after that refresh read the record: a request
+    /// that joins the refresh must not be answered by it, but by one that reads the change.
+    func testAChangeDuringARefreshIsSeenByTheRequestsThatJoinIt() async throws {
+        let (local, directory) = temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await local.put("experiments/a", Data(#"{"key": "a", "filename": "t.py", "status": "running", "time_added": 1}"#.utf8))
+        let gate = Gate()
+        let catalog = ExperimentCatalog(database: GatedMarkListing(store: local, gate: gate), maxAge: .seconds(3600))
+        async let during = catalog.snapshot()
+        await gate.untilReached() // the record is read; the refresh waits on its last listing
+        try await local.put("experiments/a", Data(#"{"key": "a", "filename": "t.py", "status": "stopped", "time_added": 1}"#.utf8))
+        await catalog.invalidate("a")
+        async let joined = catalog.snapshot()
+        try await Task.sleep(for: .milliseconds(20)) // most often joined by now; if not, it refreshes after
+        await gate.open()
+        let (starter, joiner) = await (during, joined)
+        XCTAssertEqual(starter.snapshot?.rows.first?.row.status, "stopped", "the request that started the refresh")
+        XCTAssertEqual(joiner.snapshot?.rows.first?.row.status, "stopped", "the request that joined it")
+    }
+
     private func temporaryStore() -> (LocalObjectStore, String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)").path
         return (LocalObjectStore(root: directory), directory)
