@@ -1,5 +1,6 @@
 // libFuzzer target: a StudioML queue message, an experiment record and a config, as JSON, with every
-// accessor the worker calls on them (durations, sizes, counts, times, artifact locations), and change-mark names.
+// accessor the worker calls on them (durations, sizes, counts, times, artifact locations), change-mark names, and
+// the live chart pieces' manifest (its names must never lead a reader outside the experiment).
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -24,5 +25,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // Object names from a store's listing: change marks (experiments.changes/<ms>-<key>).
     if let mark = ChangeMark(objectKey: ChangeMark.prefix + text) { _ = mark.objectKey }
     _ = ChangeMark(objectKey: text)
+    if let manifest = LiveChartPieces.Manifest(parsing: Array(bytes)) {
+        precondition(LiveChartPieces.Manifest(parsing: manifest.encoded) == manifest, "a manifest does not survive its own encoding")
+        for file in manifest.files.keys {
+            let key = LiveChartPieces.pieceKey("k", tag: "tb", attempt: manifest.attempt, file: file, offset: 0)
+            precondition(!key.split(separator: "/").contains { $0 == ".." || $0 == "." }, "a manifest leads outside the experiment: \(key)")
+        }
+    }
     return 0
 }

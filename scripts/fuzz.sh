@@ -79,7 +79,7 @@ build() {
             swiftc $flags -module-name Fuzzed -o "$binary" Fuzz/amqp.swift $amqp_codec ;;
         tensorboard)
             swiftc $flags -module-name Fuzzed -o "$binary" Fuzz/tensorboard.swift Fuzz/support/TensorBoardFuzzing.swift \
-                Sources/StudioUI/TensorBoard/*.swift ;;
+                Sources/StudioUI/TensorBoard/*.swift Sources/StudioUI/ResourceSamples.swift ;;
         *) echo "unknown fuzz target '$name'" >&2; exit 2 ;;
     esac
 }

@@ -9,8 +9,10 @@ import StudioStorage
 
 /// An experiment's chart data: the scalars of the TensorBoard event files in its `tb` artifact and the
 /// worker's resource samples in `_metrics` (series `_metrics/cpu`, `_metrics/mem`, ...). Read from the
-/// worker's live files when it runs on this machine, else from the last checkpoint in storage; a result is
-/// kept until the files' sizes change, so a chart's poll of an idle experiment costs one listing.
+/// worker's live files when it runs on this machine; else, while the experiment runs, from the live pieces
+/// its worker uploads every 2 s (`LiveCharts`), and once it has ended from its last checkpoint in storage. A
+/// stored result is kept until the artifacts' versions change, so a chart's poll of an ended experiment
+/// costs one listing.
 actor ExperimentScalars {
     struct Result: Sendable {
         var scalars: TensorBoardScalars
@@ -21,11 +23,12 @@ actor ExperimentScalars {
     private let control: any ExperimentControl
     private let scratch: String
     private var cache: [String: Result] = [:]
+    private var live: [String: LiveCharts] = [:]
     private var order: [String] = []
 
-    static let tags = ["tb", "_metrics"]
-    static let maxFileBytes = 64 << 20
-    static let maxFiles = 256
+    static let tags = LiveChartPieces.tags
+    static let maxFileBytes = LiveChartPieces.maxFileBytes
+    static let maxFiles = LiveChartPieces.maxFiles
     static let cached = 32
 
     init(storage: any ListableObjectStore, control: any ExperimentControl, scratch: String) {
@@ -37,6 +40,15 @@ actor ExperimentScalars {
     /// The scalars of `key` (whose parsed record is `record`).
     func scalars(_ key: String, record: Experiment) async throws -> TensorBoardScalars {
         let live = Self.tags.compactMap { tag in control.liveArtifactPath(key, tag: tag).map { (tag, $0) } }
+        if live.isEmpty, !record.hasEnded {
+            var charts = self.live[key] ?? LiveCharts()
+            if try await charts.update(key, from: storage) {
+                self.live[key] = charts
+                remember(key)
+                return charts.scalars
+            }
+        }
+        self.live[key] = nil
         var signature: String?
         if !live.isEmpty {
             signature = "live " + live.map { Self.files(under: $0.1).map { "\($0.path):\($0.size):\($0.modified)" }.joined(separator: ",") }.joined(separator: ";")
@@ -52,10 +64,18 @@ actor ExperimentScalars {
         let scalars = try await read(key, record: record, live: Dictionary(uniqueKeysWithValues: live))
         guard let signature else { return scalars }
         cache[key] = Result(scalars: scalars, signature: signature)
+        remember(key)
+        return scalars
+    }
+
+    /// Keeps what is known of the last `cached` experiments asked for.
+    private func remember(_ key: String) {
         order.removeAll { $0 == key }
         order.append(key)
-        if order.count > Self.cached { cache[order.removeFirst()] = nil }
-        return scalars
+        guard order.count > Self.cached else { return }
+        let oldest = order.removeFirst()
+        cache[oldest] = nil
+        live[oldest] = nil
     }
 
     private func read(_ key: String, record: Experiment, live: [String: String]) async throws -> TensorBoardScalars {
@@ -94,20 +114,7 @@ actor ExperimentScalars {
         return String(relative[..<slash])
     }
 
-    /// The regular files at `path` (itself, when it is a file), sorted, at most `maxFiles`.
-    static func files(under path: String) -> [(path: String, relative: String, size: Int64, modified: Int64)] {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return [] }
-        if st.st_mode & S_IFMT == S_IFREG { return [(path, String(path.split(separator: "/").last ?? ""), Int64(st.st_size), Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))] }
-        let subpaths = ((try? FileManager.default.subpathsOfDirectory(atPath: path)) ?? []).sorted()
-        var found: [(String, String, Int64, Int64)] = []
-        for relative in subpaths where found.count < maxFiles {
-            let full = path + "/" + relative
-            guard lstat(full, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
-            found.append((full, relative, Int64(st.st_size), Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)))
-        }
-        return found
-    }
+    static func files(under path: String) -> [RegularFile] { RegularFiles.under(path, limit: maxFiles) }
 
     /// A file's bytes, at most `maxFileBytes` (a longer event file shows its first records).
     static func contents(_ path: String) -> [UInt8] {
@@ -123,31 +130,5 @@ actor ExperimentScalars {
             bytes.append(contentsOf: buffer[0..<count])
         }
         return bytes
-    }
-}
-
-/// The worker's `_metrics` lines, `time: <epoch> CPU: <pct> mem: <bytes> [name: <number> ...]`: each
-/// `name: number` pair but time is a series `_metrics/<name lowercased>`, its step the line's number.
-enum ResourceSamples {
-    static func read(_ bytes: [UInt8], into scalars: inout TensorBoardScalars) {
-        var step: Int64 = 0
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            let words = String(decoding: line, as: UTF8.self).split(separator: " ")
-            var pairs: [(String, Double)] = []
-            var index = 0
-            while index + 1 < words.count {
-                if words[index].hasSuffix(":"), let value = Double(words[index + 1]), value.isFinite {
-                    pairs.append((words[index].dropLast().lowercased(), value))
-                    index += 2
-                } else {
-                    index += 1
-                }
-            }
-            guard let time = pairs.first(where: { $0.0 == "time" })?.1 else { continue }
-            for (name, value) in pairs where name != "time" {
-                scalars.append("_metrics/" + name, ScalarPoint(step: step, wallTime: time, value: value))
-            }
-            step += 1
-        }
     }
 }

@@ -86,8 +86,9 @@ struct ExperimentRun: Sendable {
         // the worker's shutdown trips it too.
         let forwardShutdown = Task { if let reason = await shutdown.wait() { experimentStop.trip(reason) } }
         defer { forwardShutdown.cancel() }
-        // The live log: only new output bytes go to storage every 2 s (LiveLog.swift).
-        let liveLog = LiveLogUploader.start(store: stores.storage, key: key, path: layout.outputFile, log: log)
+        // The live log and charts: only new bytes go to storage every 2 s (LiveLog.swift).
+        let charts = LiveChartPieces.tags.map { (tag: $0, path: layout.path(for: $0)) }
+        let liveLog = LiveUploader.start(store: stores.storage, key: key, outputPath: layout.outputFile, charts: charts, log: log)
         do {
             end = try await ExperimentProcess.run(launch, stop: experimentStop, log: log)
             await liveLog.finish()

@@ -12,7 +12,8 @@ import StudioStorage
 /// `experiments/<key>/output.live/<offset>` (the offset zero-padded to 16 digits; each object holds the
 /// output's bytes from that offset on). A reader on another machine (`studio logs -f`, the web UI) lists the
 /// segments and fetches only those after the offset it has: no whole-log re-uploads or re-downloads.
-/// `output.tar` stays as StudioML clients expect it, written at checkpoints and at the end.
+/// `output.tar` stays as StudioML clients expect it, written at checkpoints and at the end. The chart
+/// artifacts are followed on the same ticks (`LiveChartPieces`).
 enum LiveLog {
     static let interval: Duration = .seconds(2)
     static let maxSegment = 4 << 20
@@ -25,61 +26,125 @@ enum LiveLog {
     }
 }
 
-/// The worker's side: uploads new output every `LiveLog.interval` while the experiment runs.
-final class LiveLogUploader: Sendable {
+/// The worker's side: every `LiveLog.interval` while the experiment runs, uploads what its output gained
+/// (`LiveLog`) and what the files of its chart artifacts gained (`LiveChartPieces`), then once more at the end.
+final class LiveUploader: Sendable {
     private let task: Task<Void, Never>
     private let flushed: Task<Void, Never>
 
-    /// Starts uploading `path` (the experiment's output file) for `key` to `store`.
-    static func start(store: any ObjectStore, key: String, path: String, log: WorkerLog) -> LiveLogUploader {
-        LiveLogUploader(store: store, key: key, path: path, log: log)
+    /// Starts uploading `outputPath` (the experiment's output file) and the `charts` artifacts (tag, local
+    /// path: a file or a directory) of `key` to `store`.
+    static func start(store: any ObjectStore, key: String, outputPath: String, charts: [(tag: String, path: String)] = [],
+                      log: WorkerLog) -> LiveUploader {
+        LiveUploader(files: LiveFiles(store: store, key: key, outputPath: outputPath, charts: charts, log: log))
     }
 
-    private init(store: any ObjectStore, key: String, path: String, log: WorkerLog) {
-        let uploaded = UploadedBytes()
+    private init(files: LiveFiles) {
         task = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: LiveLog.interval)
-                await Self.upload(store: store, key: key, path: path, uploaded: uploaded, log: log)
+                await files.upload()
             }
         }
         let task = self.task
         flushed = Task {
             _ = await task.value
-            await Self.upload(store: store, key: key, path: path, uploaded: uploaded, log: log)
+            await files.upload(charts: false)
         }
     }
 
-    /// Stops the timer and uploads what the output gained since the last tick.
+    /// Stops the timer and uploads what the output gained since the last tick. Not the charts: once the
+    /// experiment has ended their readers go to the final checkpoint, which the worker writes next.
     func finish() async {
         task.cancel()
         await flushed.value
     }
+}
 
-    private actor UploadedBytes {
-        var count = 0
-        func set(_ value: Int) { count = value }
+/// What has been uploaded of one experiment's live files, and the uploads themselves (one at a time).
+private actor LiveFiles {
+    private let store: any ObjectStore
+    private let key: String
+    private let outputPath: String
+    private let charts: [(tag: String, path: String)]
+    private let log: WorkerLog
+    private var outputUploaded = 0
+    private var manifests: [String: LiveChartPieces.Manifest] = [:]
+    /// Tags whose manifest changed since it was last stored.
+    private var unsaved: Set<String> = []
+
+    init(store: any ObjectStore, key: String, outputPath: String, charts: [(tag: String, path: String)], log: WorkerLog) {
+        self.store = store
+        self.key = key
+        self.outputPath = outputPath
+        self.charts = charts
+        self.log = log
+        let attempt = String(ChangeMark.wallClockMilliseconds())
+        for chart in charts { manifests[chart.tag] = LiveChartPieces.Manifest(attempt: attempt) }
     }
 
-    private static func upload(store: any ObjectStore, key: String, path: String, uploaded: UploadedBytes, log: WorkerLog) async {
-        var offset = await uploaded.count
-        while let bytes = read(path, from: offset, limit: LiveLog.maxSegment), !bytes.isEmpty {
+    func upload(charts uploadCharts: Bool = true) async {
+        await uploadOutput()
+        guard uploadCharts else { return }
+        for chart in charts { await upload(chart.tag, at: chart.path) }
+    }
+
+    private func uploadOutput() async {
+        while let bytes = LiveFileBytes.read(outputPath, from: outputUploaded, limit: LiveLog.maxSegment), !bytes.isEmpty {
             do {
-                try await store.put(LiveLog.segmentKey(key, offset: offset), Data(bytes))
+                try await store.put(LiveLog.segmentKey(key, offset: outputUploaded), Data(bytes))
             } catch {
                 log.debug("live log upload failed (the next tick retries): \(error)")
                 return
             }
-            offset += bytes.count
-            await uploaded.set(offset)
+            outputUploaded += bytes.count
         }
     }
 
-    /// Up to `limit` bytes of the file from `offset`; nil when it cannot be read.
+    /// Uploads the growth of each file of artifact `tag`, then its manifest. A file that shrank (rewritten,
+    /// not appended to) is left as uploaded: its checkpoint tar carries it.
+    private func upload(_ tag: String, at path: String) async {
+        guard var manifest = manifests[tag] else { return }
+        defer { manifests[tag] = manifest }
+        files: for file in RegularFiles.under(path, limit: LiveChartPieces.maxFiles) {
+            guard LiveChartPieces.Manifest.isSafe(file.relative) else { continue }
+            let end = min(Int(file.size), LiveChartPieces.maxFileBytes)
+            var done = manifest.files[file.relative] ?? 0
+            while done < end {
+                guard let bytes = LiveFileBytes.read(file.path, from: done, limit: min(LiveLog.maxSegment, end - done)), !bytes.isEmpty else { break }
+                do {
+                    try await store.put(LiveChartPieces.pieceKey(key, tag: tag, attempt: manifest.attempt, file: file.relative, offset: done), Data(bytes))
+                } catch {
+                    log.debug("live \(tag) upload failed (the next tick retries): \(error)")
+                    break files
+                }
+                done += bytes.count
+                manifest.files[file.relative] = done
+                unsaved.insert(tag)
+            }
+        }
+        guard unsaved.contains(tag) else { return }
+        do {
+            try await store.put(LiveChartPieces.manifestKey(key, tag: tag), Data(manifest.encoded))
+            unsaved.remove(tag)
+        } catch {
+            log.debug("live \(tag) manifest upload failed (the next tick retries): \(error)")
+        }
+    }
+}
+
+/// Reads part of a file that is being written.
+enum LiveFileBytes {
+    /// Up to `limit` bytes of the file from `offset` (a buffer the size of what is there, not of `limit`);
+    /// nil when it cannot be read.
     static func read(_ path: String, from offset: Int, limit: Int) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return nil }
+        let limit = max(0, min(limit, Int(status.st_size) - offset))
+        guard limit > 0 else { return [] }
         var bytes = [UInt8](repeating: 0, count: limit)
         var filled = 0
         while filled < limit {

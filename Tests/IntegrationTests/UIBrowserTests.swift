@@ -41,7 +41,7 @@ final class UIBrowserTests: XCTestCase {
         do {
             try runScenario(fixture, store: [
                 "UI_STORE": "s3", "UI_S3_ENDPOINT": moto.endpoint, "UI_DATABASE_BUCKET": "ui-meta",
-                "UI_STORAGE_BUCKET": "ui-artifacts", "UI_HOME": fixture.root + "/ui-home",
+                "UI_STORAGE_BUCKET": "ui-artifacts", "UI_HOME": fixture.root + "/ui-home", "UI_EXPECT_METRICS": "1",
             ])
         } catch {
             await moto.stop()
@@ -70,7 +70,7 @@ final class UIBrowserTests: XCTestCase {
         do {
             try runScenario(fixture, store: [
                 "UI_STORE": "gcs", "UI_DATABASE_BUCKET": "ui-meta", "UI_STORAGE_BUCKET": "ui-artifacts",
-                "UI_HOME": fixture.root + "/ui-home",
+                "UI_HOME": fixture.root + "/ui-home", "UI_EXPECT_METRICS": "1",
             ])
         } catch {
             await gcs.stop()
@@ -79,9 +79,9 @@ final class UIBrowserTests: XCTestCase {
         await gcs.stop()
     }
 
-    /// The worker checkpoints the `tb` artifact every 2 s, so a UI on another machine sees the chart grow
-    /// (the log has its own 2-s live pieces whatever this says).
-    private static let checkpoints = "saveWorkspaceFrequency: 2s\nsaveMetricsFrequency: 1m\n"
+    /// Checkpoints at the default minute: a UI on another machine follows the log and the charts through the
+    /// worker's live pieces alone. Resource samples every second, so their chart has points to show.
+    private static let checkpoints = "saveMetricsFrequency: 1s\n"
 
     private func runScenario(_ fixture: WorkerFixture, store: [String: String]) throws {
         if let home = store["UI_HOME"] { try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true) }

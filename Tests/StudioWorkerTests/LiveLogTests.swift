@@ -16,7 +16,7 @@ final class LiveLogTests: XCTestCase {
         let noSegments = try await LiveLogReader.read(store, key: "k", from: 0)?.bytes
         XCTAssertNil(noSegments, "without segments the reader falls back to output.tar")
 
-        let uploader = LiveLogUploader.start(store: store, key: "k", path: output, log: WorkerLog(level: .error))
+        let uploader = LiveUploader.start(store: store, key: "k", outputPath: output, log: WorkerLog(level: .error))
         let deadline = Date().addingTimeInterval(10)
         var seen: [UInt8] = []
         while seen.isEmpty, Date() < deadline {

@@ -23,8 +23,10 @@ struct TensorBoardScalars: Sendable {
     init() {}
 
     /// Reads one event file's bytes; `name` labels it in `malformed`; the tags of a `run` (a subdirectory)
-    /// are prefixed with it.
-    mutating func read(_ bytes: [UInt8], name: String, run: String? = nil) {
+    /// are prefixed with it. Returns how many bytes the complete records took: the rest is a record still
+    /// being written, to be read again with what follows it (all of them when the file is malformed).
+    @discardableResult
+    mutating func read(_ bytes: [UInt8], name: String, run: String? = nil) -> Int {
         currentRun = run.map { $0 + "/" } ?? ""
         var records = TFRecordReader(bytes)
         do {
@@ -37,7 +39,21 @@ struct TensorBoardScalars: Sendable {
             }
         } catch {
             malformed.append("\(name): \(error.description)")
+            return bytes.count
         }
+        return records.offset
+    }
+
+    /// Adds `other`'s points after this one's (up to `maxPoints` in all), and its reports.
+    mutating func merge(_ other: TensorBoardScalars) {
+        for (tag, points) in other.series.sorted(by: { $0.key < $1.key }) {
+            let room = Self.maxPoints - pointCount
+            guard room > 0 else { break }
+            series[tag, default: []].append(contentsOf: points.prefix(room))
+            pointCount += min(room, points.count)
+        }
+        malformed += other.malformed
+        incomplete += other.incomplete
     }
 
     private(set) var pointCount = 0
