@@ -8,15 +8,8 @@ import XCTest
 /// The catalog's refresh bookkeeping.
 final class ExperimentCatalogTests: XCTestCase {
     /// A local store whose listings take 300 ms, so a request surely arrives while the start-up read runs.
-    private struct SlowListing: ListableObjectStore {
+    private struct SlowListing: LocalStoreWrapper {
         let store: LocalObjectStore
-        func get(_ key: String) async throws -> Data? { try await store.get(key) }
-        func put(_ key: String, _ data: Data) async throws { try await store.put(key, data) }
-        func exists(_ key: String) async throws -> Bool { try await store.exists(key) }
-        func delete(_ key: String) async throws { try await store.delete(key) }
-        func upload(_ key: String, fromFile path: String) async throws { try await store.upload(key, fromFile: path) }
-        func download(_ key: String, toFile path: String) async throws -> Bool { try await store.download(key, toFile: path) }
-        func list(prefix: String) async throws -> [String] { try await store.list(prefix: prefix) }
         func listObjects(prefix: String, recursive: Bool, startAfter: String?) async throws -> [ListedObject] {
             try await Task.sleep(for: .milliseconds(300))
             return try await store.listObjects(prefix: prefix, recursive: recursive, startAfter: startAfter)
@@ -82,16 +75,9 @@ final class ExperimentCatalogTests: XCTestCase {
         func open() { isOpen = true; waiting.forEach { $0.resume() }; waiting = [] }
     }
 
-    private struct GatedMarkListing: ListableObjectStore {
+    private struct GatedMarkListing: LocalStoreWrapper {
         let store: LocalObjectStore
         let gate: Gate
-        func get(_ key: String) async throws -> Data? { try await store.get(key) }
-        func put(_ key: String, _ data: Data) async throws { try await store.put(key, data) }
-        func exists(_ key: String) async throws -> Bool { try await store.exists(key) }
-        func delete(_ key: String) async throws { try await store.delete(key) }
-        func upload(_ key: String, fromFile path: String) async throws { try await store.upload(key, fromFile: path) }
-        func download(_ key: String, toFile path: String) async throws -> Bool { try await store.download(key, toFile: path) }
-        func list(prefix: String) async throws -> [String] { try await store.list(prefix: prefix) }
         func listObjects(prefix: String, recursive: Bool, startAfter: String?) async throws -> [ListedObject] {
             if prefix == ChangeMark.prefix { await gate.pass() }
             return try await store.listObjects(prefix: prefix, recursive: recursive, startAfter: startAfter)

@@ -235,13 +235,6 @@ final class UIRemoteStoreTests: XCTestCase {
 }
 
 /// A store whose listing gives keys only, as the protocol's default does for a store that knows no better.
-private struct KeysOnlyStore: ListableObjectStore {
+private struct KeysOnlyStore: LocalStoreWrapper {
     let store: LocalObjectStore
-    func get(_ key: String) async throws -> Data? { try await store.get(key) }
-    func put(_ key: String, _ data: Data) async throws { try await store.put(key, data) }
-    func exists(_ key: String) async throws -> Bool { try await store.exists(key) }
-    func delete(_ key: String) async throws { try await store.delete(key) }
-    func upload(_ key: String, fromFile path: String) async throws { try await store.upload(key, fromFile: path) }
-    func download(_ key: String, toFile path: String) async throws -> Bool { try await store.download(key, toFile: path) }
-    func list(prefix: String) async throws -> [String] { try await store.list(prefix: prefix) }
 }

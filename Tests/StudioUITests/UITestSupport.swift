@@ -148,3 +148,19 @@ func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async r
     }
     return try await condition()
 }
+
+/// A test store that passes every call but `listObjects` to a local store: wrappers that change how listings
+/// behave implement that one (or keep the protocol's keys-only default).
+protocol LocalStoreWrapper: ListableObjectStore {
+    var store: LocalObjectStore { get }
+}
+
+extension LocalStoreWrapper {
+    func get(_ key: String) async throws -> Data? { try await store.get(key) }
+    func put(_ key: String, _ data: Data) async throws { try await store.put(key, data) }
+    func exists(_ key: String) async throws -> Bool { try await store.exists(key) }
+    func delete(_ key: String) async throws { try await store.delete(key) }
+    func upload(_ key: String, fromFile path: String) async throws { try await store.upload(key, fromFile: path) }
+    func download(_ key: String, toFile path: String) async throws -> Bool { try await store.download(key, toFile: path) }
+    func list(prefix: String) async throws -> [String] { try await store.list(prefix: prefix) }
+}
