@@ -20,6 +20,12 @@ public enum LiveChartPieces {
     public static let maxFiles = 256
     public static let maxFileBytes = 64 << 20
 
+    /// Whether a file of artifact `tag` feeds the charts: every file of `_metrics`, only the TensorBoard
+    /// event files of `tb` (a `tb` directory may also hold checkpoints or projector data: never uploaded live).
+    public static func isChartFile(tag: String, file: String) -> Bool {
+        tag != "tb" || file.split(separator: "/").last?.contains("tfevents") == true
+    }
+
     public static func manifestKey(_ key: String, tag: String) -> String { "experiments/\(key)/\(tag).live.json" }
 
     public static func pieceKey(_ key: String, tag: String, attempt: String, file: String, offset: Int) -> String {

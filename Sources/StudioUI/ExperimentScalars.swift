@@ -100,7 +100,7 @@ actor ExperimentScalars {
             if tag == "_metrics" {
                 for file in Self.files(under: path) { ResourceSamples.read(Self.contents(file.path), into: &scalars) }
             } else {
-                for file in Self.files(under: path) where file.relative.split(separator: "/").last?.contains("tfevents") == true {
+                for file in Self.files(under: path) where LiveChartPieces.isChartFile(tag: tag, file: file.relative) {
                     scalars.read(Self.contents(file.path), name: file.relative, run: Self.run(of: file.relative))
                 }
             }

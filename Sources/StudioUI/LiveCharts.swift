@@ -43,7 +43,7 @@ struct LiveCharts: Sendable {
             var chart = charts[tag] ?? Chart(attempt: manifest.attempt)
             if chart.attempt != manifest.attempt { chart = Chart(attempt: manifest.attempt) }
             if chart.files.isEmpty { changed = true }
-            for (file, size) in manifest.files.sorted(by: { $0.key < $1.key }) where Self.isChartFile(tag, file) {
+            for (file, size) in manifest.files.sorted(by: { $0.key < $1.key }) where LiveChartPieces.isChartFile(tag: tag, file: file) {
                 var state = chart.files[file] ?? File()
                 while !state.stopped, state.fetched < size {
                     let pieceKey = LiveChartPieces.pieceKey(key, tag: tag, attempt: manifest.attempt, file: file, offset: state.fetched)
@@ -59,11 +59,6 @@ struct LiveCharts: Sendable {
         }
         if changed { merge() }
         return found
-    }
-
-    /// `tb` holds other files than event files (checkpoints, projector data): only event files are read.
-    private static func isChartFile(_ tag: String, _ file: String) -> Bool {
-        tag != "tb" || file.split(separator: "/").last?.contains("tfevents") == true
     }
 
     private static func parse(_ tag: String, _ file: String, _ state: inout File) {
