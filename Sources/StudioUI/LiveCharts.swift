@@ -40,9 +40,11 @@ struct LiveCharts: Sendable {
                 continue
             }
             found = true
-            var chart = charts[tag] ?? Chart(attempt: manifest.attempt)
-            if chart.attempt != manifest.attempt { chart = Chart(attempt: manifest.attempt) }
-            if chart.files.isEmpty { changed = true }
+            var chart = charts[tag] ?? Chart(attempt: "")
+            if chart.attempt != manifest.attempt {
+                chart = Chart(attempt: manifest.attempt) // first seen, or a new attempt: start again from its pieces
+                changed = true
+            }
             for (file, size) in manifest.files.sorted(by: { $0.key < $1.key }) where LiveChartPieces.isChartFile(tag: tag, file: file) {
                 var state = chart.files[file] ?? File()
                 while !state.stopped, state.fetched < size {

@@ -107,7 +107,8 @@ private actor LiveFiles {
         guard var manifest = manifests[tag] else { return }
         defer { manifests[tag] = manifest }
         files: for file in RegularFiles.under(path, limit: LiveChartPieces.maxFiles) {
-            guard LiveChartPieces.isChartFile(tag: tag, file: file.relative), LiveChartPieces.Manifest.isSafe(file.relative) else { continue }
+            guard LiveChartPieces.isChartFile(tag: tag, file: file.relative), LiveChartPieces.Manifest.isSafe(file.relative),
+                  manifest.files[file.relative] != nil || manifest.files.count < LiveChartPieces.maxFiles else { continue }
             let end = min(Int(file.size), LiveChartPieces.maxFileBytes)
             var done = manifest.files[file.relative] ?? 0
             while done < end {

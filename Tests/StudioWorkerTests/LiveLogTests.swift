@@ -102,4 +102,50 @@ final class LiveLogTests: XCTestCase {
         let none = try await LiveLogReader.read(store, key: "other", from: 500)?.bytes
         XCTAssertNil(none, "no segments: the reader falls back to output.tar")
     }
+
+    /// A store that refuses its first `failures` writes, as a flaky network would.
+    private final class FlakyStore: ObjectStore, @unchecked Sendable {
+        let store: LocalObjectStore
+        private let lock = NSLock()
+        private var failures: Int
+        init(_ store: LocalObjectStore, failures: Int) { self.store = store; self.failures = failures }
+        func get(_ key: String) async throws -> Data? { try await store.get(key) }
+        func put(_ key: String, _ data: Data) async throws {
+            let fail = lock.withLock { () -> Bool in failures -= 1; return failures >= 0 }
+            if fail { throw CocoaError(.fileWriteUnknown) }
+            try await store.put(key, data)
+        }
+        func exists(_ key: String) async throws -> Bool { try await store.exists(key) }
+        func delete(_ key: String) async throws { try await store.delete(key) }
+        func upload(_ key: String, fromFile path: String) async throws { try await store.upload(key, fromFile: path) }
+        func download(_ key: String, toFile path: String) async throws -> Bool { try await store.download(key, toFile: path) }
+    }
+
+    /// Chart files go up as contiguous pieces with a manifest; failed writes are retried on later ticks and
+    /// nothing is lost or uploaded twice; files that do not feed the charts are not uploaded.
+    func testChartPiecesSurviveFailedWrites() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("livecharts-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/tb", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let local = LocalObjectStore(root: directory + "/store")
+        let events = Data((0..<5000).map { UInt8($0 % 251) })
+        _ = FileManager.default.createFile(atPath: directory + "/tb/events.out.tfevents.1.h", contents: events)
+        _ = FileManager.default.createFile(atPath: directory + "/tb/weights.bin", contents: Data(count: 100))
+        _ = FileManager.default.createFile(atPath: directory + "/output", contents: Data())
+        let uploader = LiveUploader.start(store: FlakyStore(local, failures: 2), key: "k", outputPath: directory + "/output",
+                                          charts: [("tb", directory + "/tb")], log: WorkerLog(level: .error))
+        var manifest: LiveChartPieces.Manifest?
+        let deadline = Date().addingTimeInterval(15)
+        while manifest?.files["events.out.tfevents.1.h"] != events.count, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            manifest = try await local.get(LiveChartPieces.manifestKey("k", tag: "tb")).flatMap { LiveChartPieces.Manifest(parsing: Array($0)) }
+        }
+        await uploader.finish()
+        let uploaded = try XCTUnwrap(manifest)
+        XCTAssertEqual(uploaded.files, ["events.out.tfevents.1.h": events.count], "only the event file, all of it")
+        let pieces = try await local.list(prefix: "experiments/k/tb.live/")
+        XCTAssertEqual(pieces, [LiveChartPieces.pieceKey("k", tag: "tb", attempt: uploaded.attempt, file: "events.out.tfevents.1.h", offset: 0)])
+        let piece = try await local.get(pieces[0])
+        XCTAssertEqual(piece, events)
+    }
 }
