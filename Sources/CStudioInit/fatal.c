@@ -49,6 +49,7 @@ int studio_log_fatal_signals(const char *prefix) {
     sigemptyset(&action.sa_mask);
     int faults[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT };
     for (unsigned i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        studio_note_handler(faults[i]);
         if (sigaction(faults[i], &action, NULL) < 0) return -1;
     }
     return 0;

@@ -114,20 +114,16 @@ static int reset_signals(void) {
 }
 
 // The init's command (tini's contract): it starts as it would without an init, with the mask the
-// init was started with and every SIG_IGN it inherited. Our own handlers go back to SIG_DFL here,
-// not only at exec: this child still shares our memory, and once unblocked none of them may run.
+// init was started with and every SIG_IGN it inherited. Exec itself sets handled signals back to
+// SIG_DFL and keeps SIG_IGN, so only our own handlers need resetting, here and not at exec: this child
+// still shares our memory, and once unblocked none of them may run. They are the ones noted by
+// studio_note_handler (no handler is inherited across exec, so the init has no others): a few system
+// calls instead of a query of all 64 signals (62 system calls fewer in every start).
 static int restore_caller_signals(void) {
     struct kernel_sigaction raw_default = { .handler = (void *)SIG_DFL };
+    const sigset_t *handled = studio_handled_signals();
     for (int signal_number = 1; signal_number < NSIG; signal_number++) {
-        if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
-        struct kernel_sigaction current;
-        if (raw_sigaction(signal_number, NULL, &current) < 0) {
-            // No raw syscall on this architecture: glibc's view (its reserved signals excepted).
-            struct sigaction action;
-            if (sigaction(signal_number, NULL, &action) < 0) continue;
-            current.handler = (void *)action.sa_handler;
-        }
-        if (current.handler == (void *)SIG_DFL || current.handler == (void *)SIG_IGN) continue;
+        if (signal_number == SIGKILL || signal_number == SIGSTOP || !sigismember(handled, signal_number)) continue;
         if (raw_sigaction(signal_number, &raw_default, NULL) < 0) (void)signal(signal_number, SIG_DFL);
     }
     // The one SIG_IGN the init did not keep for itself (studio_take_sigchld) goes back too.

@@ -56,6 +56,14 @@ int studio_take_sigchld(void) {
 
 int studio_caller_ignored_sigchld(void) { return caller_ignored_sigchld; }
 
+// The signals this process has given a handler (every C function that installs one notes it here):
+// a child that still shares our memory resets exactly these, not all 64 (see spawn.c).
+static sigset_t handled_signals;
+
+void studio_note_handler(int signal_number) { sigaddset(&handled_signals, signal_number); }
+
+const sigset_t *studio_handled_signals(void) { return &handled_signals; }
+
 int studio_unblock_all_signals(void) {
     sigset_t none;
     sigemptyset(&none);
@@ -165,6 +173,7 @@ int studio_install_sigchld_wakeup(int wake_fd) {
     action.sa_handler = sigchld_wakeup;
     action.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     sigemptyset(&action.sa_mask);
+    studio_note_handler(SIGCHLD); // before: a child spawned from now on must reset it
     return sigaction(SIGCHLD, &action, NULL);
 }
 

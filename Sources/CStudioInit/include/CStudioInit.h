@@ -60,6 +60,11 @@ int studio_take_sigchld(void);
 /// Whether `studio_take_sigchld` found SIGCHLD ignored: a child given the caller's signal state
 /// (`keep_caller_signals`) gets SIG_IGN back.
 int studio_caller_ignored_sigchld(void);
+/// Records that this process gives `signal_number` a handler. Every C function that installs one calls
+/// it first: a spawned child, which shares our memory until it execs, resets exactly these.
+void studio_note_handler(int signal_number);
+/// The signals noted by `studio_note_handler`.
+const sigset_t *studio_handled_signals(void);
 /// Unblocks every signal in the calling thread.
 int studio_unblock_all_signals(void);
 /// Closes every fd >= lowest (close_range, falling back to /proc/self/fd).
