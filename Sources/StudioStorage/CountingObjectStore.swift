@@ -34,6 +34,11 @@ public final class CountingObjectStore: ListableObjectStore {
         count { $0.bytesRead += data?.count ?? 0 }
         return data
     }
+    public func get(_ key: String, range: Range<Int>) async throws -> Data? {
+        let data = try await store.get(key, range: range)
+        count { $0.bytesRead += data?.count ?? 0 }
+        return data
+    }
     public func put(_ key: String, _ data: Data) async throws { count { _ in }; try await store.put(key, data) }
     public func putMarker(_ key: String) async throws { count { _ in }; try await store.putMarker(key) }
     public func exists(_ key: String) async throws -> Bool { count { _ in }; return try await store.exists(key) }

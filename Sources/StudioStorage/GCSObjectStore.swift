@@ -69,6 +69,17 @@ public final class GCSObjectStore: ListableObjectStore, Sendable {
         return Data(reply.body)
     }
 
+    public func get(_ key: String, range: Range<Int>) async throws -> Data? {
+        guard !range.isEmpty else { return try await exists(key) ? Data() : nil }
+        let reply = try await call("read \(key)") {
+            try await self.client.send("GET", self.objectPath(key) + "?alt=media", headers: [Self.rangeHeader(range)])
+        }
+        if reply.status == 404 { return nil }
+        if reply.status == 416 { return Data() } // the range starts past the end
+        guard reply.isSuccess else { throw failure(reply, "read \(key)") }
+        return reply.status == 206 ? Data(reply.body) : Self.slice(Data(reply.body), range)
+    }
+
     public func put(_ key: String, _ data: Data) async throws {
         try await ensureBucket()
         let path = "/upload" + objectsPath + "?uploadType=media&name=" + GoogleAPIClient.encode(key)

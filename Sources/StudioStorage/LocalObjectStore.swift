@@ -103,6 +103,29 @@ public struct LocalObjectStore: ListableObjectStore {
         }
     }
 
+    public func get(_ key: String, range: Range<Int>) async throws -> Data? {
+        let path = try objectPath(key)
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw StorageError("cannot read object '\(key)' from '\(path)': \(Posix.message(errno))")
+        }
+        defer { close(fd) }
+        var st = stat()
+        let size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        let lower = min(max(0, range.lowerBound), size), upper = min(max(lower, range.upperBound), size)
+        var bytes = [UInt8](repeating: 0, count: upper - lower)
+        var filled = 0
+        while filled < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, $0.count - filled, off_t(lower + filled)) }
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { throw StorageError("cannot read object '\(key)' from '\(path)': \(Posix.message(errno))") }
+            if got == 0 { break }
+            filled += got
+        }
+        return Data(bytes.prefix(filled))
+    }
+
     public func put(_ key: String, _ data: Data) async throws {
         let path = try objectPath(key)
         try writeAtomically(to: path, what: "object '\(key)'") { fd in

@@ -9,6 +9,9 @@ import Foundation
 public protocol ObjectStore: Sendable {
     /// The object's bytes, or nil when there is no such key.
     func get(_ key: String) async throws -> Data?
+    /// The object's bytes in `range` (fewer where the object ends first; none past its end), or nil when
+    /// there is no such key: a reader that needs part of a large object fetches only that part.
+    func get(_ key: String, range: Range<Int>) async throws -> Data?
     /// Writes the object whole; a reader never sees half of it.
     func put(_ key: String, _ data: Data) async throws
     /// Whether the key exists.
@@ -26,6 +29,23 @@ public protocol ObjectStore: Sendable {
 
 extension ObjectStore {
     public func putMarker(_ key: String) async throws { try await put(key, Data()) }
+
+    /// For stores that cannot read part of an object: the whole, cut.
+    public func get(_ key: String, range: Range<Int>) async throws -> Data? {
+        guard let data = try await get(key) else { return nil }
+        return Self.slice(data, range)
+    }
+
+    /// The part of `data` in `range`, clamped to its size.
+    static func slice(_ data: Data, _ range: Range<Int>) -> Data {
+        let lower = min(max(0, range.lowerBound), data.count), upper = min(max(lower, range.upperBound), data.count)
+        return data.subdata(in: data.startIndex + lower ..< data.startIndex + upper)
+    }
+
+    /// The HTTP `Range` header for `range` (not empty).
+    static func rangeHeader(_ range: Range<Int>) -> (name: String, value: String) {
+        ("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")
+    }
 }
 
 /// Why a store operation failed, in words a user can act on.

@@ -116,6 +116,16 @@ public final class S3ObjectStore: ListableObjectStore {
         return Data(reply.body)
     }
 
+    public func get(_ key: String, range: Range<Int>) async throws -> Data? {
+        guard !range.isEmpty else { return try await exists(key) ? Data() : nil }
+        let reply = try await client.send("GET", url(key), headers: [Self.rangeHeader(range)], operation: "GET \(describe(key))")
+        if reply.status == 404 { return nil }
+        if reply.status == 416 { return Data() } // the range starts past the end
+        guard reply.isSuccess else { throw StorageError(S3ServiceError(operation: "GET \(describe(key))", status: reply.status, body: reply.body)) }
+        // 206 is the part; a 200 is the whole object (a server that ignores ranges).
+        return reply.status == 206 ? Data(reply.body) : Self.slice(Data(reply.body), range)
+    }
+
     public func put(_ key: String, _ data: Data) async throws {
         try await creatingBucketIfMissing("PUT \(describe(key))") {
             try await client.send("PUT", url(key), headers: [("Content-Type", "binary/octet-stream")],

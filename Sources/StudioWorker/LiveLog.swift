@@ -191,14 +191,18 @@ enum LiveLogReader {
         var position = start // what `bytes` holds: [start, position)
         for segment in sized where position < end {
             guard segment.start + segment.size > position, segment.start <= position else { continue }
-            var fetched = segment.data
-            if fetched == nil { fetched = try await store.get(LiveLog.segmentKey(key, offset: segment.start)) }
-            guard let data = fetched else { break }
-            let upper = min(segment.start + data.count, end)
-            if upper > position {
-                bytes.append(contentsOf: data[data.startIndex + (position - segment.start) ..< data.startIndex + (upper - segment.start)])
-                position = upper
+            // Only the part of the segment the window needs (a ranged read: a window of a 4 MiB piece
+            // costs the window), unless the segment was fetched whole to learn its size.
+            let wanted = (position - segment.start) ..< (min(segment.start + segment.size, end) - segment.start)
+            let part: Data?
+            if let whole = segment.data {
+                part = whole.subdata(in: whole.startIndex + min(wanted.lowerBound, whole.count) ..< whole.startIndex + min(wanted.upperBound, whole.count))
+            } else {
+                part = try await store.get(LiveLog.segmentKey(key, offset: segment.start), range: wanted)
             }
+            guard let part, !part.isEmpty else { break }
+            bytes.append(contentsOf: part)
+            position += part.count
         }
         return OutputSlice(start: start, bytes: bytes, total: total)
     }

@@ -98,6 +98,7 @@ final class GCSObjectStoreTests: XCTestCase {
         let emulator = try await GCSEmulator(for: self, directory: directory)
         let store = try store(emulator)
         try await assertListingStartsAfterAKey(store)
+        try await assertRangedReads(store)
         let first = try await store.listObjects(prefix: "p/a")
         XCTAssertEqual(first.first?.size, 3)
         XCTAssertNotNil(first.first?.version, "GCS listings carry the generation")

@@ -127,6 +127,10 @@ final class LocalObjectStoreTests: XCTestCase {
         try await assertListingStartsAfterAKey(store)
     }
 
+    func testRangedReads() async throws {
+        try await assertRangedReads(store)
+    }
+
     func testListObjectsGivesSizesAndVersionsThatChangeOnRewrite() async throws {
         try await store.put("experiments/a", Data("one".utf8))
         try await store.put("experiments/b", Data("two".utf8))

@@ -99,6 +99,10 @@ final class S3ObjectStoreTests: XCTestCase {
         try await assertListingStartsAfterAKey(try makeStore())
     }
 
+    func testRangedReads() async throws {
+        try await assertRangedReads(try makeStore())
+    }
+
     func testUploadAndDownloadFiles() async throws {
         let store = try makeStore()
         let source = directory + "/small.tar"

@@ -154,3 +154,18 @@ func assertListingStartsAfterAKey(_ store: any ListableObjectStore, file: Static
     let none = try await store.listObjects(prefix: "p/", recursive: true, startAfter: "p/d")
     XCTAssertEqual(none, [], file: file, line: line)
 }
+
+/// Ranged reads on every store: the bytes asked for, clamped at the object's end, none past it, nil
+/// for a missing key.
+func assertRangedReads(_ store: any ObjectStore, file: StaticString = #filePath, line: UInt = #line) async throws {
+    let bytes = Data((0..<10_000).map { UInt8($0 % 251) })
+    try await store.put("ranged/object", bytes)
+    let middle = try await store.get("ranged/object", range: 1000..<1100)
+    XCTAssertEqual(middle, bytes.subdata(in: 1000..<1100), file: file, line: line)
+    let pastTheEnd = try await store.get("ranged/object", range: 9_990..<20_000)
+    XCTAssertEqual(pastTheEnd, bytes.subdata(in: 9_990..<10_000), "clamped at the end", file: file, line: line)
+    let beyond = try await store.get("ranged/object", range: 10_000..<10_100)
+    XCTAssertEqual(beyond, Data(), "nothing past the end", file: file, line: line)
+    let missing = try await store.get("ranged/missing", range: 0..<10)
+    XCTAssertNil(missing, file: file, line: line)
+}

@@ -95,7 +95,7 @@ final class LiveLogTests: XCTestCase {
         let windowRead = try await LiveLogReader.read(store, key: "k", from: 1_050, limit: 100)
         let window = try XCTUnwrap(windowRead)
         XCTAssertEqual(window, OutputSlice(start: 1_050, bytes: Array(output[1_050..<1_150]), total: output.count))
-        XCTAssertEqual(store.counts.bytesRead, 200)
+        XCTAssertEqual(store.counts.bytesRead, 100, "the window alone: ranged reads of the two segments that hold it")
 
         let everything = try await LiveLogReader.read(store, key: "k", from: 0)?.bytes
         XCTAssertEqual(everything, output)
@@ -135,7 +135,7 @@ final class LiveLogTests: XCTestCase {
         let uploader = LiveUploader.start(store: FlakyStore(local, failures: 2), key: "k", outputPath: directory + "/output",
                                           charts: [("tb", directory + "/tb")], log: WorkerLog(level: .error))
         var manifest: LiveChartPieces.Manifest?
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(30)
         while manifest?.files["events.out.tfevents.1.h"] != events.count, Date() < deadline {
             try await Task.sleep(for: .milliseconds(100))
             manifest = try await local.get(LiveChartPieces.manifestKey("k", tag: "tb")).flatMap { LiveChartPieces.Manifest(parsing: Array($0)) }
