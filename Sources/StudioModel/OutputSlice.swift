@@ -16,12 +16,4 @@ public struct OutputSlice: Sendable, Equatable {
         guard let offset else { return max(0, total - (limit ?? total)) }
         return min(offset, total)
     }
-
-    /// The slice of `whole` (the output from byte 0) that starts at `offset` (or is the tail) and holds at
-    /// most `limit` bytes.
-    public init(cutting whole: [UInt8], from offset: Int?, limit: Int?) {
-        let start = Self.start(of: offset, limit: limit, total: whole.count)
-        let end = limit.map { min(whole.count, start + $0) } ?? whole.count
-        self.init(start: start, bytes: Array(whole[start..<end]), total: whole.count)
-    }
 }

@@ -77,7 +77,7 @@ public final class GCSObjectStore: ListableObjectStore, Sendable {
         if reply.status == 404 { return nil }
         if reply.status == 416 { return Data() } // the range starts past the end
         guard reply.isSuccess else { throw failure(reply, "read \(key)") }
-        return reply.status == 206 ? Data(reply.body) : Self.slice(Data(reply.body), range)
+        return reply.status == 206 ? Data(reply.body) : Data(reply.body).part(range)
     }
 
     public func put(_ key: String, _ data: Data) async throws {

@@ -82,25 +82,11 @@ public struct LocalObjectStore: ListableObjectStore {
         self.root = root
     }
 
+    /// The whole object, read into a buffer its size (records are a few hundred bytes: zero-filling 1 MiB per
+    /// record was most of the web UI's start-up read of 10,000 records). Objects are replaced by rename, so
+    /// the size the open file has is the object's.
     public func get(_ key: String) async throws -> Data? {
-        let path = try objectPath(key)
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT || errno == ENOTDIR { return nil }
-            throw StorageError("cannot read object '\(key)' from '\(path)': \(Posix.message(errno))")
-        }
-        defer { close(fd) }
-        var data = Data()
-        // A buffer the size of the object (records are a few hundred bytes), not 1 MiB: zero-filling and
-        // faulting in 1 MiB per record was most of the web UI's start-up read of 10,000 records.
-        var st = stat()
-        let size = fstat(fd, &st) == 0 ? Int(st.st_size) : Self.copyBufferSize
-        var chunk = [UInt8](repeating: 0, count: min(Self.copyBufferSize, max(size + 1, 4096)))
-        while true {
-            let got = try chunk.withUnsafeMutableBytes { try Posix.read(fd, $0.baseAddress!, $0.count, what: "object '\(key)'") }
-            if got == 0 { return data }
-            data.append(contentsOf: chunk[0..<got])
-        }
+        try await get(key, range: 0..<Int.max)
     }
 
     public func get(_ key: String, range: Range<Int>) async throws -> Data? {
@@ -112,14 +98,14 @@ public struct LocalObjectStore: ListableObjectStore {
         }
         defer { close(fd) }
         var st = stat()
-        let size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
-        let lower = min(max(0, range.lowerBound), size), upper = min(max(lower, range.upperBound), size)
-        var bytes = [UInt8](repeating: 0, count: upper - lower)
+        guard fstat(fd, &st) == 0 else { throw StorageError("cannot read object '\(key)' from '\(path)': \(Posix.message(errno))") }
+        let offsets = range.clamped(toCount: Int(st.st_size))
+        var bytes = [UInt8](repeating: 0, count: offsets.count)
         var filled = 0
         while filled < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, $0.count - filled, off_t(lower + filled)) }
-            if got < 0 && errno == EINTR { continue }
-            if got < 0 { throw StorageError("cannot read object '\(key)' from '\(path)': \(Posix.message(errno))") }
+            let got = try bytes.withUnsafeMutableBytes {
+                try Posix.pread(fd, $0.baseAddress! + filled, $0.count - filled, at: offsets.lowerBound + filled, what: "object '\(key)'")
+            }
             if got == 0 { break }
             filled += got
         }

@@ -32,19 +32,28 @@ extension ObjectStore {
 
     /// For stores that cannot read part of an object: the whole, cut.
     public func get(_ key: String, range: Range<Int>) async throws -> Data? {
-        guard let data = try await get(key) else { return nil }
-        return Self.slice(data, range)
-    }
-
-    /// The part of `data` in `range`, clamped to its size.
-    static func slice(_ data: Data, _ range: Range<Int>) -> Data {
-        let lower = min(max(0, range.lowerBound), data.count), upper = min(max(lower, range.upperBound), data.count)
-        return data.subdata(in: data.startIndex + lower ..< data.startIndex + upper)
+        try await get(key)?.part(range)
     }
 
     /// The HTTP `Range` header for `range` (not empty).
     static func rangeHeader(_ range: Range<Int>) -> (name: String, value: String) {
         ("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")
+    }
+}
+
+extension Range<Int> {
+    /// This range cut to `0..<count`.
+    public func clamped(toCount count: Int) -> Range<Int> {
+        let lower = Swift.min(Swift.max(0, lowerBound), count)
+        return lower ..< Swift.min(Swift.max(lower, upperBound), count)
+    }
+}
+
+extension Data {
+    /// The bytes at offsets `range` (counted from the start of this data), as far as they exist.
+    public func part(_ range: Range<Int>) -> Data {
+        let offsets = range.clamped(toCount: count)
+        return subdata(in: startIndex + offsets.lowerBound ..< startIndex + offsets.upperBound)
     }
 }
 

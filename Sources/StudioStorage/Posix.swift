@@ -18,6 +18,16 @@ enum Posix {
         }
     }
 
+    /// Reads up to `count` bytes at `offset`; 0 means end of file.
+    static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, at offset: Int, what: @autoclosure () -> String) throws -> Int {
+        while true {
+            let n = Glibc.pread(fd, buffer, count, off_t(offset))
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw StorageError("cannot read \(what()): \(message(errno))")
+        }
+    }
+
     /// Writes all `count` bytes, retrying short writes.
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, what: @autoclosure () -> String) throws {
         var done = 0

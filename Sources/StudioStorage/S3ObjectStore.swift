@@ -123,7 +123,7 @@ public final class S3ObjectStore: ListableObjectStore {
         if reply.status == 416 { return Data() } // the range starts past the end
         guard reply.isSuccess else { throw StorageError(S3ServiceError(operation: "GET \(describe(key))", status: reply.status, body: reply.body)) }
         // 206 is the part; a 200 is the whole object (a server that ignores ranges).
-        return reply.status == 206 ? Data(reply.body) : Self.slice(Data(reply.body), range)
+        return reply.status == 206 ? Data(reply.body) : Data(reply.body).part(range)
     }
 
     public func put(_ key: String, _ data: Data) async throws {

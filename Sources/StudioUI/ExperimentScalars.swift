@@ -26,9 +26,6 @@ actor ExperimentScalars {
     private var live: [String: LiveCharts] = [:]
     private var order: [String] = []
 
-    static let tags = LiveChartPieces.tags
-    static let maxFileBytes = LiveChartPieces.maxFileBytes
-    static let maxFiles = LiveChartPieces.maxFiles
     static let cached = 32
 
     init(storage: any ListableObjectStore, control: any ExperimentControl, scratch: String) {
@@ -39,7 +36,7 @@ actor ExperimentScalars {
 
     /// The scalars of `key` (whose parsed record is `record`).
     func scalars(_ key: String, record: Experiment) async throws -> TensorBoardScalars {
-        let live = Self.tags.compactMap { tag in control.liveArtifactPath(key, tag: tag).map { (tag, $0) } }
+        let live = LiveChartPieces.tags.compactMap { tag in control.liveArtifactPath(key, tag: tag).map { (tag, $0) } }
         if live.isEmpty, !record.hasEnded {
             var charts = self.live[key] ?? LiveCharts()
             if try await charts.update(key, from: storage) {
@@ -54,7 +51,7 @@ actor ExperimentScalars {
             signature = "live " + live.map { Self.files(under: $0.1).map { "\($0.path):\($0.size):\($0.modified)" }.joined(separator: ",") }.joined(separator: ";")
         } else {
             let stored = (try? await storage.listObjects(prefix: "experiments/\(key)/")) ?? []
-            let keys = Set(Self.tags.compactMap { record.artifact($0)?.key })
+            let keys = Set(LiveChartPieces.tags.compactMap { record.artifact($0)?.key })
             let artifacts = stored.filter { keys.contains($0.key) }
             signature = "stored " + artifacts.map { "\($0.key):\($0.size ?? -1):\($0.version ?? "")" }.sorted().joined(separator: ",")
             // A tar's size moves in 10 KiB steps: without a version, a new checkpoint may look the same.
@@ -82,7 +79,7 @@ actor ExperimentScalars {
         var scalars = TensorBoardScalars()
         let directory = scratch + "/scalars-\(UInt64.random(in: 0...UInt64.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        for tag in Self.tags {
+        for tag in LiveChartPieces.tags {
             var path = live[tag]
             if path == nil, let objectKey = record.artifact(tag)?.key {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -114,21 +111,10 @@ actor ExperimentScalars {
         return String(relative[..<slash])
     }
 
-    static func files(under path: String) -> [RegularFile] { RegularFiles.under(path, limit: maxFiles) }
+    static func files(under path: String) -> [RegularFile] { RegularFiles.under(path, limit: LiveChartPieces.maxFiles) }
 
-    /// A file's bytes, at most `maxFileBytes` (a longer event file shows its first records).
+    /// A file's bytes, at most `LiveChartPieces.maxFileBytes` (a longer event file shows its first records).
     static func contents(_ path: String) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while bytes.count < maxFileBytes {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, min($0.count, maxFileBytes - bytes.count)) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<count])
-        }
-        return bytes
+        RegularFiles.read(path, from: 0, limit: LiveChartPieces.maxFileBytes)?.bytes ?? []
     }
 }

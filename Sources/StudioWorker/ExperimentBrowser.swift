@@ -108,24 +108,10 @@ public struct ExperimentBrowser: Sendable {
 
     /// The slice of a local file; nil when it cannot be opened.
     private func readFile(_ path: String, from offset: Int?, limit: Int?) -> OutputSlice? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { return nil }
-        let total = Int(status.st_size)
-        let start = OutputSlice.start(of: offset, limit: limit, total: total)
-        let end = limit.map { min(total, start + $0) } ?? total
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var position = start
-        while position < end {
-            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, end - position), off_t(position)) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<count])
-            position += count
+        let read = RegularFiles.read(path) { size in
+            let start = OutputSlice.start(of: offset, limit: limit, total: size)
+            return start ..< (limit.map { start + $0 } ?? size)
         }
-        return OutputSlice(start: start, bytes: bytes, total: max(total, position))
+        return read.map { OutputSlice(start: $0.start, bytes: $0.bytes, total: $0.size) }
     }
 }

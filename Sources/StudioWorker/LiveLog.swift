@@ -90,7 +90,7 @@ private actor LiveFiles {
     }
 
     private func uploadOutput() async {
-        while let bytes = LiveFileBytes.read(outputPath, from: outputUploaded, limit: LiveLog.maxSegment), !bytes.isEmpty {
+        while let bytes = RegularFiles.read(outputPath, from: outputUploaded, limit: LiveLog.maxSegment)?.bytes, !bytes.isEmpty {
             do {
                 try await store.put(LiveLog.segmentKey(key, offset: outputUploaded), Data(bytes))
             } catch {
@@ -112,7 +112,7 @@ private actor LiveFiles {
             let end = min(Int(file.size), LiveChartPieces.maxFileBytes)
             var done = manifest.files[file.relative] ?? 0
             while done < end {
-                guard let bytes = LiveFileBytes.read(file.path, from: done, limit: min(LiveLog.maxSegment, end - done)), !bytes.isEmpty else { break }
+                guard let bytes = RegularFiles.read(file.path, from: done, limit: min(LiveLog.maxSegment, end - done))?.bytes, !bytes.isEmpty else { break }
                 do {
                     try await store.put(LiveChartPieces.pieceKey(key, tag: tag, attempt: manifest.attempt, file: file.relative, offset: done), Data(bytes))
                 } catch {
@@ -131,30 +131,6 @@ private actor LiveFiles {
         } catch {
             log.debug("live \(tag) manifest upload failed (the next tick retries): \(error)")
         }
-    }
-}
-
-/// Reads part of a file that is being written.
-enum LiveFileBytes {
-    /// Up to `limit` bytes of the file from `offset` (a buffer the size of what is there, not of `limit`);
-    /// nil when it cannot be read.
-    static func read(_ path: String, from offset: Int, limit: Int) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { return nil }
-        let limit = max(0, min(limit, Int(status.st_size) - offset))
-        guard limit > 0 else { return [] }
-        var bytes = [UInt8](repeating: 0, count: limit)
-        var filled = 0
-        while filled < limit {
-            let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, limit - filled, off_t(offset + filled)) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            filled += count
-        }
-        return Array(bytes.prefix(filled))
     }
 }
 
@@ -194,12 +170,8 @@ enum LiveLogReader {
             // Only the part of the segment the window needs (a ranged read: a window of a 4 MiB piece
             // costs the window), unless the segment was fetched whole to learn its size.
             let wanted = (position - segment.start) ..< (min(segment.start + segment.size, end) - segment.start)
-            let part: Data?
-            if let whole = segment.data {
-                part = whole.subdata(in: whole.startIndex + min(wanted.lowerBound, whole.count) ..< whole.startIndex + min(wanted.upperBound, whole.count))
-            } else {
-                part = try await store.get(LiveLog.segmentKey(key, offset: segment.start), range: wanted)
-            }
+            var part = segment.data?.part(wanted)
+            if part == nil { part = try await store.get(LiveLog.segmentKey(key, offset: segment.start), range: wanted) }
             guard let part, !part.isEmpty else { break }
             bytes.append(contentsOf: part)
             position += part.count
